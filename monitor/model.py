@@ -1,0 +1,102 @@
+"""Value types shared by the pure core and the IO edge.
+
+Time is always a float of seconds since the Unix epoch (UTC), supplied by the caller; nothing
+here reads a clock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+SCHEMA_VERSION = 1
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class Activity(StrEnum):
+    SIT = "sit"
+    STAND = "stand"
+    MOVE = "move"
+    LIE = "lie"
+    UNKNOWN = "unknown"
+
+
+class Posture(StrEnum):
+    UPRIGHT = "upright"
+    SLUMPED = "slumped"
+    UNKNOWN = "unknown"
+
+
+class Placement(StrEnum):
+    THIGH = "thigh"
+    POCKET = "pocket"
+    CHEST = "chest"
+    BACK = "back"
+
+
+@dataclass(frozen=True, slots=True)
+class SampleBlock:
+    """Accelerometer samples from one sensor: times in s, acceleration in g, shape (n, 3)."""
+
+    t: FloatArray
+    xyz: FloatArray
+
+    def __post_init__(self) -> None:
+        if self.t.ndim != 1 or self.xyz.shape != (self.t.shape[0], 3):
+            raise ValueError(f"sample block shapes do not match: t {self.t.shape}, xyz {self.xyz.shape}")
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class PostureState:
+    """The judgement for one second [t, t + 1)."""
+
+    t: float
+    activity: Activity
+    posture: Posture
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Bout:
+    """A closed interval of one activity (and posture while sitting)."""
+
+    start: float
+    end: float
+    activity: Activity
+    posture: Posture
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+class EventType(StrEnum):
+    SITTING_STARTED = "sitting_started"
+    BREAK_TAKEN = "break_taken"
+    PROMPT = "prompt"
+
+
+_EVENT_NAMESPACE = uuid.UUID("6f1c1d0e-55a4-4d0f-9a53-6b8f1c2b7a10")
+
+
+def event_id(wearer: str, type_: EventType, t: float, seq: int) -> str:
+    """Deterministic id so that replaying a recording yields byte-identical events."""
+    return str(uuid.uuid5(_EVENT_NAMESPACE, f"{wearer}/{type_.value}/{t:.3f}/{seq}"))
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    type: EventType
+    t: float
+    wearer: str
+    data: dict[str, Any] = field(default_factory=dict)

@@ -47,10 +47,14 @@ class WearerSettings(_Section):
         return value
 
 
+WearableKind = Literal["emulated", "polar-h10", "polar-verity", "thingy52", "witmotion", "metawear", "sitmon"]
+
+
 class WearableSettings(_Section):
     name: Annotated[str, Field(pattern=_ID_PATTERN)] = "thigh"
-    kind: Literal["emulated"] = "emulated"
+    kind: WearableKind = "emulated"
     placement: Placement = Placement.THIGH
+    address: str = ""
     rate_hz: Annotated[float, Field(gt=0, le=400)] = 50.0
 
 
@@ -97,13 +101,22 @@ class LogSettings(_Section):
 
 class Settings(_Section):
     wearer: WearerSettings = WearerSettings()
-    wearable: WearableSettings = WearableSettings()
+    wearables: Annotated[list[WearableSettings], Field(min_length=1)] = [WearableSettings()]
     tracker: TrackerSettings = TrackerSettings()
     mqtt: MqttSettings = MqttSettings()
     store: StoreSettings = StoreSettings()
     dashboard: DashboardSettings = DashboardSettings()
     notify: NotifySettings = NotifySettings()
     log: LogSettings = LogSettings()
+
+    @field_validator("wearables")
+    @classmethod
+    def _unique_names(cls, value: list[WearableSettings]) -> list[WearableSettings]:
+        names = [w.name for w in value]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"wearable names must be unique; repeated: {', '.join(duplicates)}")
+        return value
 
     def tz(self) -> ZoneInfo | None:
         return ZoneInfo(self.wearer.timezone) if self.wearer.timezone else None

@@ -2,24 +2,97 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import sys
+from datetime import datetime, time
 from pathlib import Path
+from typing import Any
 
 import click
 
 from monitor import __version__
-from monitor.errors import ConfigError, RecordingError
+from monitor.config import Settings, find_config, load_settings
+from monitor.errors import ConfigError, RecordingError, SitmonError
 from monitor.model import Placement
 from monitor.recordings import RecordingFormat, read_recording
 
 EXIT_CONFIG = 2
+DEMO_DAY_STARTS = time(9, 0)
+
+
+def _settings(config: Path | None) -> Settings:
+    return load_settings(find_config(config))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sitmon")
 def cli() -> None:
     """sitmon: notices long sitting and slumping, prompts you to move, publishes it all over MQTT."""
+
+
+@cli.command()
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Settings file (TOML).")
+def run(config: Path | None) -> None:
+    """Run the daemon with the configured wearables."""
+    from monitor.clock import SystemClock
+    from monitor.service import RunOptions, serve, setup_logging
+
+    settings = _settings(config)
+    setup_logging(settings.log.level)
+    clock = SystemClock()
+    sources = _sources(settings, clock)
+    asyncio.run(serve(settings, clock, sources, RunOptions()))
+
+
+def _sources(settings: Settings, clock: Any) -> list[Any]:
+    from monitor.adapters.emulator import EmulatedWearable
+    from monitor.scripted_day import DEMO_DAY
+
+    sources: list[Any] = []
+    for wearable in settings.wearables:
+        if wearable.kind == "emulated":
+            sources.append(EmulatedWearable(wearable.name, DEMO_DAY, clock, wearable.rate_hz))
+        else:
+            raise ConfigError([f"wearables.{wearable.name}.kind: {wearable.kind!r} needs the Bluetooth "
+                               "connection manager, which this build does not include yet"])
+    return sources
+
+
+@cli.command()
+@click.option("--speed", type=click.FloatRange(min=1, max=1000), default=60.0, show_default=True,
+              help="How many times faster than real time the emulated day runs.")
+@click.option("--duration", type=click.FloatRange(min=1), default=None,
+              help="Stop by itself after this many (real) seconds.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Dashboard port (default 8321).")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Settings file (TOML).")
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Demo database (default: a fresh file in ~/.local/state/sitmon).")
+def demo(speed: float, duration: float | None, port: int | None, config: Path | None, db: Path | None) -> None:
+    """Run everything with an emulated wearable and a sped-up day: no hardware, no broker needed."""
+    from monitor.clock import ScaledClock
+    from monitor.config import WearableSettings
+    from monitor.service import RunOptions, serve, setup_logging, summary_line
+
+    base = _settings(config)
+    db = db or Path("~/.local/state/sitmon/demo.sqlite3").expanduser()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    dashboard = base.dashboard.model_copy(update={"port": port}) if port else base.dashboard
+    settings = base.model_copy(update={
+        "store": base.store.model_copy(update={"path": db, "url": ""}),
+        "wearables": [WearableSettings(name="demo-thigh", kind="emulated", placement=Placement.THIGH)],
+        "dashboard": dashboard,
+    })
+    setup_logging(settings.log.level)
+    tz = settings.tz()
+    today = datetime.now(tz).astimezone(tz).date() if tz else datetime.now().astimezone().date()
+    start = datetime.combine(today, DEMO_DAY_STARTS, tz if tz else datetime.now().astimezone().tzinfo)
+    clock = ScaledClock(origin=start.timestamp(), speed=speed)
+    daemon = asyncio.run(serve(settings, clock, _sources(settings, clock),
+                               RunOptions(duration=duration, embedded_broker=True, banner=True)))
+    summary = summary_line(daemon)
+    click.echo("demo finished: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
 @cli.command()
@@ -48,9 +121,27 @@ def classify(file: Path, fmt: str, placement: str, out: Path) -> None:
     click.echo(f"wrote {len(states)} seconds to {out}", err=True)
 
 
+@cli.command("check-config")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Settings file (TOML).")
+def check_config(config: Path | None) -> None:
+    """Validate the settings and print where they came from."""
+    path = find_config(config)
+    _settings(config)
+    click.echo(f"configuration OK ({path or 'defaults and environment'})")
+
+
 def main() -> None:
     try:
-        cli.main(standalone_mode=True)
+        cli.main(standalone_mode=False)
     except ConfigError as exc:
         click.echo(f"sitmon: {exc}", err=True)
         sys.exit(EXIT_CONFIG)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except SitmonError as exc:
+        click.echo(f"sitmon: {exc}", err=True)
+        sys.exit(1)

@@ -145,7 +145,10 @@ def _merge(base: dict[str, Any], overrides: dict[str, dict[str, str]]) -> dict[s
 
 
 def _describe(error: Mapping[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    key = ""
+    for part in error["loc"]:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    key = key or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown setting"
     message = str(error["msg"]).removeprefix("Value error, ")

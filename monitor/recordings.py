@@ -78,8 +78,8 @@ def read_wisdm(path: Path) -> Recording:
     ts: list[int] = []
     xyz: list[tuple[float, float, float]] = []
     labels: list[str] = []
-    for number, line in enumerate(_read_lines(path), start=1):
-        line = line.strip().rstrip(";")
+    for number, raw in enumerate(_read_lines(path), start=1):
+        line = raw.strip().rstrip(";")
         if not line:
             continue
         parts = line.split(",")

@@ -1,0 +1,1 @@
+"""sitmon's dashboard: server-rendered pages and a JSON API over the store."""

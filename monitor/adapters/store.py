@@ -1,0 +1,126 @@
+"""The store: SQLite (WAL) by default, any SQLAlchemy URL otherwise; schema kept by Alembic."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, delete, event, insert, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.model import Activity, Bout, Event, EventType, Posture
+from monitor.schema import bouts, events, live_state
+from monitor.tracker import TrackerSnapshot
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: a committed bout or event survives a power cut, not only a crash of the process.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+def _event_row(e: Event) -> dict[str, Any]:
+    return {"id": e.id, "wearer": e.wearer, "type": e.type.value, "t": e.t, "data": e.data}
+
+
+def _bout_row(wearer: str, b: Bout) -> dict[str, Any]:
+    return {"wearer": wearer, "start": b.start, "end": b.end, "activity": b.activity.value,
+            "posture": b.posture.value}
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def record(self, wearer: str, new_bouts: Iterable[Bout], new_events: Iterable[Event],
+               snapshot: TrackerSnapshot | None) -> None:
+        """Write one step of the tracker atomically: its bouts, its events and the snapshot after it."""
+        bout_rows = [_bout_row(wearer, b) for b in new_bouts]
+        event_rows = [_event_row(e) for e in new_events]
+        with self.engine.begin() as conn:
+            if bout_rows:
+                conn.execute(insert(bouts), bout_rows)
+            for row in event_rows:
+                # An event already stored (same deterministic id) is not stored twice.
+                if conn.execute(select(events.c.id).where(events.c.id == row["id"])).first() is None:
+                    conn.execute(insert(events), row)
+            if snapshot is not None and snapshot.last_t is not None:
+                values = {"wearer": wearer, "t": snapshot.last_t, "snapshot": snapshot.to_json()}
+                if self.engine.dialect.name == "sqlite":
+                    stmt = sqlite_insert(live_state).values(values)
+                    conn.execute(stmt.on_conflict_do_update(index_elements=["wearer"], set_=values))
+                else:
+                    conn.execute(delete(live_state).where(live_state.c.wearer == wearer))
+                    conn.execute(insert(live_state), values)
+
+    def snapshot(self, wearer: str) -> TrackerSnapshot | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(live_state.c.snapshot).where(live_state.c.wearer == wearer)).first()
+        return TrackerSnapshot.from_json(row[0]) if row else None
+
+    def bouts_between(self, wearer: str, start: float, end: float) -> list[Bout]:
+        query = (select(bouts).where(bouts.c.wearer == wearer, bouts.c.end > start, bouts.c.start < end)
+                 .order_by(bouts.c.start))
+        with self.engine.connect() as conn:
+            return [Bout(r.start, r.end, Activity(r.activity), Posture(r.posture)) for r in conn.execute(query)]
+
+    def events_between(self, wearer: str, start: float, end: float,
+                       types: Iterable[EventType] | None = None) -> list[Event]:
+        query = select(events).where(events.c.wearer == wearer, events.c.t >= start, events.c.t < end)
+        if types is not None:
+            query = query.where(events.c.type.in_([t.value for t in types]))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(events.c.t, events.c.id)).all()
+        # Row.t is SQLAlchemy's tuple accessor, so read the column through the mapping.
+        return [Event(m["id"], EventType(m["type"]), m["t"], m["wearer"], dict(m["data"]))
+                for m in (r._mapping for r in rows)]
+
+    def healthy(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except SQLAlchemyError:
+            log.exception("store health check failed")
+            return False
+        return True

@@ -1,0 +1,181 @@
+"""The daemon: builds the edges from Settings and moves data through the pipeline.
+
+Sources call `samples()`; each step's bouts, events and tracker snapshot are written to the store in
+one transaction before anything is published, so a killed process loses nothing it announced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.clock import Clock
+from monitor.config import Settings
+from monitor.messages import Topics, event_message, state_message, state_payload
+from monitor.model import Event, EventType, SampleBlock
+from monitor.pipeline import Pipeline, Step
+from monitor.summary import DayTotals, day_bounds, day_totals
+from monitor.tracker import TrackerRules
+
+from .adapters.notifiers import Notifier
+from .adapters.publisher import Publisher
+from .adapters.store import Store
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 60.0
+
+
+class Source(Protocol):
+    name: str
+
+    async def run(self, sink: Any) -> None: ...
+
+
+def rules_from(settings: Settings) -> TrackerRules:
+    t = settings.tracker
+    return TrackerRules(prompt_after=t.prompt_after_minutes * 60, repeat=t.repeat_minutes * 60,
+                        break_seconds=t.break_seconds)
+
+
+class Daemon:
+    def __init__(self, settings: Settings, clock: Clock, store: Store, publisher: Publisher | None,
+                 notifiers: Sequence[Notifier] = ()) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.store = store
+        self.publisher = publisher
+        self.notifiers = list(notifiers)
+        self.wearer = settings.wearer.id
+        self.tz = settings.tz()
+        self.topics = Topics(settings.mqtt.base_topic, self.wearer)
+        self.primary = settings.wearables[0]
+        self.pipeline = Pipeline(self.wearer, self.primary.placement, rules_from(settings),
+                                 store.snapshot(self.wearer))
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._last_published: tuple[str, str, float | None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.prompts_delivered: list[Event] = []
+
+    # --- the sink that sources call ------------------------------------------------------------
+    def samples(self, wearable: str, block: SampleBlock) -> None:
+        if wearable != self.primary.name:
+            return  # combining several sensors is the classifier's job; until then the first one rules
+        self._handle(self.pipeline.push(block))
+
+    # --- processing ---------------------------------------------------------------------------
+    def _handle(self, step: Step) -> None:
+        out = step.output
+        self.store.record(self.wearer, out.bouts, out.events, self.pipeline.tracker.snapshot)
+        for event in out.events:
+            self._announce(event)
+        snap = self.pipeline.tracker.snapshot
+        key = (snap.activity.value, snap.posture.value, snap.streak_start)
+        if out.events or key != self._last_published:
+            self.publish_state()
+        self._reschedule_prompt()
+
+    def _announce(self, event: Event) -> None:
+        log.info("event %s at %s %s", event.type.value, datetime.fromtimestamp(event.t, UTC).isoformat(),
+                 event.data)
+        if self.publisher is not None:
+            self.publisher.publish(event_message(self.topics, event, self.tz))
+        if event.type is EventType.PROMPT:
+            self.prompts_delivered.append(event)
+            minutes = round(float(event.data.get("streak_seconds", 0)) / 60)
+            body = (f"You have been sitting for {minutes} minutes. Stand up and walk for 2-3 minutes; "
+                    "on the way back, open your hips with a gentle standing march.")
+            for notifier in self.notifiers:
+                self._spawn(notifier.notify("Time to move", body))
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception:
+                log.exception("a notifier failed")
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def today(self) -> DayTotals:
+        now = self.clock.now()
+        start, end = day_bounds(now, self.tz)
+        bouts = self.store.bouts_between(self.wearer, start, end)
+        open_bout = self.pipeline.tracker.open_bout()
+        if open_bout is not None:
+            bouts.append(open_bout)
+        events = self.store.events_between(self.wearer, start, end)
+        return day_totals(bouts, events, start, end, self.pipeline.tracker.streak_seconds(now))
+
+    def publish_state(self) -> None:
+        snap = self.pipeline.tracker.snapshot
+        self._last_published = (snap.activity.value, snap.posture.value, snap.streak_start)
+        if self.publisher is None:
+            return
+        now = self.clock.now()
+        payload = state_payload(self.wearer, now, snap, self.today(), self.pipeline.tracker.next_prompt_at(),
+                                self.tz)
+        self.publisher.publish(state_message(self.topics, payload))
+
+    # --- timers ------------------------------------------------------------------------------
+    def _reschedule_prompt(self) -> None:
+        if not self.scheduler.running:
+            return
+        due = self.pipeline.tracker.next_prompt_at()
+        job = self.scheduler.get_job("prompt")
+        if due is None:
+            if job is not None:
+                job.remove()
+            return
+        wall = datetime.now(UTC).timestamp() + self.clock.wall_delay(max(0.0, due - self.clock.now()))
+        run_at = datetime.fromtimestamp(wall, UTC)
+        if job is not None and abs(job.next_run_time.timestamp() - wall) < 0.05:
+            return
+        self.scheduler.add_job(self._on_prompt_timer, DateTrigger(run_at), id="prompt", replace_existing=True,
+                               misfire_grace_time=None)
+
+    async def _on_prompt_timer(self) -> None:
+        # A coroutine, so APScheduler runs it on the daemon's loop and not in a worker thread.
+        self._handle(self.pipeline.tick(self.clock.now()))
+
+    async def _on_heartbeat(self) -> None:
+        self.publish_state()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    async def run(self, sources: Sequence[Source], stop: asyncio.Event,
+                  extra: Sequence[Callable[[], Coroutine[Any, Any, Any]]] = ()) -> None:
+        if self.publisher is not None:
+            self.publisher.start()
+        self.scheduler.add_job(self._on_heartbeat, IntervalTrigger(seconds=max(
+            0.5, self.clock.wall_delay(HEARTBEAT_SECONDS))), id="heartbeat")
+        self.scheduler.start()
+        self._reschedule_prompt()
+        tasks = [asyncio.create_task(source.run(self), name=f"source:{source.name}") for source in sources]
+        tasks += [asyncio.create_task(factory()) for factory in extra]
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stopper and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            for task in [*tasks, stopper]:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            self.scheduler.shutdown(wait=False)
+            if self._tasks:
+                await asyncio.wait(self._tasks, timeout=3)
+            self._handle(self.pipeline.finish())
+            if self.publisher is not None:
+                self.publisher.stop()

@@ -1,0 +1,40 @@
+"""Database tables (SQLAlchemy 2 Core). The store writes them; the dashboard only reads them."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, Float, Index, Integer, MetaData, String, Table
+
+metadata = MetaData()
+
+bouts = Table(
+    "bouts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("wearer", String(64), nullable=False),
+    Column("start", Float, nullable=False),
+    Column("end", Float, nullable=False),
+    Column("activity", String(16), nullable=False),
+    Column("posture", String(16), nullable=False),
+)
+Index("ix_bouts_wearer_end", bouts.c.wearer, bouts.c.end)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("wearer", String(64), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("t", Float, nullable=False),
+    Column("data", JSON, nullable=False),
+)
+Index("ix_events_wearer_t", events.c.wearer, events.c.t)
+
+# One row per wearer: the tracker's snapshot, so a restart continues the streak and the
+# dashboard can show the live numbers without talking to the daemon.
+live_state = Table(
+    "live_state",
+    metadata,
+    Column("wearer", String(64), primary_key=True),
+    Column("t", Float, nullable=False),
+    Column("snapshot", JSON, nullable=False),
+)

@@ -1,0 +1,127 @@
+"""Start-up and shut-down of a running sitmon: store, broker, publisher, notifiers, dashboard, sources."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from monitor.adapters.broker import EmbeddedBroker, broker_reachable
+from monitor.adapters.notifiers import DesktopNotifier, LogNotifier, Notifier
+from monitor.adapters.publisher import Publisher
+from monitor.adapters.store import Store
+from monitor.clock import Clock
+from monitor.config import Settings
+from monitor.daemon import Daemon, Source
+from monitor.messages import Topics
+
+log = logging.getLogger(__name__)
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn inside the daemon's loop: the daemon owns the signal handlers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("amqtt", "transitions", "apscheduler", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@dataclass
+class RunOptions:
+    duration: float | None = None
+    embedded_broker: bool = False
+    banner: bool = False
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], options: RunOptions) -> Daemon:
+    store = Store.open(settings.store.sqlalchemy_url())
+    broker: EmbeddedBroker | None = None
+    publisher: Publisher | None = None
+    mqtt = settings.mqtt
+    if mqtt.enabled:
+        if not broker_reachable(mqtt.host, mqtt.port):
+            if options.embedded_broker and mqtt.host in LOOPBACK:
+                broker = EmbeddedBroker(mqtt.host, mqtt.port)
+                await broker.start()
+            else:
+                log.warning("no MQTT broker answers on %s:%d yet; will keep trying", mqtt.host, mqtt.port)
+        client_id = mqtt.client_id or f"sitmon-{settings.wearer.id}"
+        publisher = Publisher(mqtt, Topics(mqtt.base_topic, settings.wearer.id), client_id)
+    notifiers: list[Notifier] = [LogNotifier()]
+    if settings.notify.desktop:
+        notifiers.append(DesktopNotifier())
+    daemon = Daemon(settings, clock, store, publisher, notifiers)
+
+    extra = []
+    server: _QuietServer | None = None
+    if settings.dashboard.enabled:
+        from dashboard.app import create_app
+
+        app = create_app(store, settings, clock)
+        server = _QuietServer(uvicorn.Config(app, host=settings.dashboard.host, port=settings.dashboard.port,
+                                             log_level="warning", access_log=False, lifespan="off"))
+        extra.append(server.serve)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if options.duration is not None:
+        loop.call_later(options.duration, stop.set)
+    if options.banner:
+        _banner(settings, broker is not None)
+    try:
+        await daemon.run(sources, stop, extra)
+    finally:
+        if server is not None:
+            server.should_exit = True
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        if broker is not None:
+            await broker.stop()
+        store.close()
+    return daemon
+
+
+def _banner(settings: Settings, embedded: bool) -> None:
+    d, m = settings.dashboard, settings.mqtt
+    lines = ["", "sitmon demo is running."]
+    if d.enabled:
+        lines.append(f"  Dashboard:  http://{d.host}:{d.port}/   (API: http://{d.host}:{d.port}/api/v1/today)")
+    if m.enabled:
+        where = "embedded broker" if embedded else "broker"
+        lines.append(f"  MQTT ({where} on {m.host}:{m.port}): watch with")
+        lines.append(f"      mosquitto_sub -h {m.host} -p {m.port} -t '{m.base_topic}/#' -v")
+    lines += ["  Stop with Ctrl-C.", ""]
+    print("\n".join(lines), flush=True)
+
+
+def summary_line(daemon: Daemon) -> dict[str, Any]:
+    totals = daemon.today()
+    return {"sitting_minutes": round(totals.sitting_seconds / 60, 1), "breaks": totals.breaks,
+            "prompts": totals.prompts, "longest_streak_minutes": round(totals.longest_streak_seconds / 60, 1)}

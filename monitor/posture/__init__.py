@@ -2,11 +2,23 @@
 
 Public surface used by the rest of sitmon:
 - `StreamClassifier(placement)`: push `SampleBlock`s as they arrive, get one `PostureState` per
-  completed second (state.t = start of that second, aligned to `origin`).
+  completed second (state.t = start of that second, aligned to `origin`), `Settings.delay` seconds
+  after that second ends; `flush()` emits the rest.
 - `classify_recording(block, placement)`: the same judgement over a whole recording at once.
-Both give identical output for the same samples, however the samples are split into blocks.
+  Both give identical output for the same samples, however the samples are split into blocks.
+- `calibrate(placement, stand=..., sit=...)` -> `Calibration`: reference directions from still
+  holds, passed to either of the above as `calibration=`.
 """
 
-from monitor.posture.classify import StreamClassifier, classify_recording
+from monitor.posture.calibration import Calibration, CalibrationError, calibrate, hold_direction
+from monitor.posture.classify import Settings, StreamClassifier, classify_recording
 
-__all__ = ["StreamClassifier", "classify_recording"]
+__all__ = [
+    "Calibration",
+    "CalibrationError",
+    "Settings",
+    "StreamClassifier",
+    "calibrate",
+    "classify_recording",
+    "hold_direction",
+]

@@ -1,0 +1,349 @@
+"""Score sitmon's classifier on the labelled dev recordings, with acti-motus alongside.
+
+Run from the repository root (after `.venv/bin/pip install -e '.[bench]'`):
+
+    .venv/bin/python bench/evaluate.py
+
+Data: `../shared/data/` next to the repository (override with `--data DIR`).
+
+What it does, per dev file of both datasets:
+- classifies the file exactly as `sitmon classify` does (labels are read by the evaluator only);
+- scores every second whose label maps clearly (Casale 1 -> sit, 3 and 7 -> stand, 4, 5, 6 -> move;
+  WISDM D -> sit, E -> stand, A, B, C -> move; everything else ignored): sit-vs-not-sit F1,
+  3-class accuracy, confusion matrix. A second's label is the majority label of its samples;
+- does the same on a copy whose label segments are shuffled (fixed seed) and laid end to end on a
+  continuous clock, so that nothing can lean on the order of the protocol;
+- runs acti-motus (the open successor of Acti4, thigh sensor) on the WISDM pocket files, on the same
+  continuous clock, with the same label mapping, and times both.
+
+The one fitted parameter, the trunk sit angle, is fitted leave-one-subject-out on Casale: for each
+held-out subject the angle is chosen on the other nine subjects (original and shuffled copies), and
+the held-out subject is scored with it. `--fixed` scores the shipped defaults instead.
+
+The last line is the summary:
+`casale_sit_f1=… casale_acc3=… wisdm_sit_f1=… peer_wisdm_sit_f1=…` (plus the shuffled figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from monitor.model import Placement, SampleBlock
+from monitor.posture import Settings, classify_recording
+from monitor.recordings import read_casale, read_wisdm
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+CASALE_DEV = [1, 2, 4, 5, 7, 8, 10, 11, 13, 14]
+WISDM_DEV = [1600, 1604, 1607, 1609, 1612, 1615, 1618, 1622, 1626, 1630, 1632, 1634, 1637, 1638, 1640]
+CASALE_MAP = {"1": "sit", "3": "stand", "7": "stand", "4": "move", "5": "move", "6": "move"}
+WISDM_MAP = {"D": "sit", "E": "stand", "A": "move", "B": "move", "C": "move"}
+TRUTH = ("sit", "stand", "move")
+PRED = ("sit", "stand", "move", "lie", "unknown")
+SHUFFLE_SEED = 20240607
+TRUNK_SIT_GRID = (8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 16.0)
+
+StrArray = npt.NDArray[np.str_]
+
+
+@dataclass
+class Recording:
+    dataset: str
+    subject: int
+    block: SampleBlock
+    labels: StrArray
+    mapping: dict[str, str]
+    placement: Placement
+
+
+@dataclass
+class Scored:
+    confusion: npt.NDArray[np.int64]  # rows TRUTH, columns PRED
+    seconds: float  # wall time of classification
+
+
+def sit_f1(c: npt.NDArray[np.int64]) -> float:
+    tp = int(c[0, 0])
+    fn = int(c[0].sum()) - tp
+    fp = int(c[1:, 0].sum())
+    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
+
+
+def acc3(c: npt.NDArray[np.int64]) -> float:
+    total = int(c.sum())
+    return float(np.trace(c[:, :3])) / total if total else float("nan")
+
+
+# ---- data ---------------------------------------------------------------------------------------
+
+def load(data: Path) -> list[Recording]:
+    out: list[Recording] = []
+    for s in CASALE_DEV:
+        r = read_casale(data / "uci-chest-casale" / f"{s}.csv.gz")
+        assert r.labels is not None
+        out.append(Recording("casale", s, r.block, r.labels, CASALE_MAP, Placement.CHEST))
+    for s in WISDM_DEV:
+        r = read_wisdm(data / "wisdm2019-phone-accel" / f"data_{s}_accel_phone.txt.gz")
+        assert r.labels is not None
+        out.append(Recording("wisdm", s, r.block, r.labels, WISDM_MAP, Placement.POCKET))
+    return out
+
+
+def segments(rec: Recording) -> list[slice]:
+    """Runs of one label without a clock jump (a jump back or a gap over 1 s starts a new run)."""
+    t = rec.block.t
+    cut = (rec.labels[1:] != rec.labels[:-1]) | (np.diff(t) < 0) | (np.diff(t) > 1.0)
+    bounds = [0, *(np.flatnonzero(cut) + 1).tolist(), len(t)]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
+
+
+def relaid(rec: Recording, order: Sequence[int]) -> Recording:
+    """The recording's segments in `order`, end to end on one continuous clock."""
+    segs = segments(rec)
+    t = rec.block.t
+    dt = float(np.median(np.diff(t)[np.diff(t) > 0]))
+    times: list[npt.NDArray[np.float64]] = []
+    xyz: list[npt.NDArray[np.float64]] = []
+    labels: list[StrArray] = []
+    clock = 0.0
+    for i in order:
+        s = segs[i]
+        seg_t = t[s] - t[s][0] + clock
+        times.append(seg_t)
+        xyz.append(rec.block.xyz[s])
+        labels.append(rec.labels[s])
+        clock = float(seg_t[-1]) + dt
+    return replace(rec, block=SampleBlock(np.concatenate(times), np.concatenate(xyz)),
+                   labels=np.concatenate(labels))
+
+
+def shuffled(rec: Recording, seed: int) -> Recording:
+    n = len(segments(rec))
+    order = np.random.default_rng([seed, rec.subject]).permutation(n)
+    return relaid(rec, order.tolist())
+
+
+def continuous(rec: Recording) -> Recording:
+    return relaid(rec, list(range(len(segments(rec)))))
+
+
+def second_truth(rec: Recording) -> dict[int, str]:
+    """Majority label of each second (seconds = floor of time since the first sample)."""
+    secs = np.floor(rec.block.t - rec.block.t[0]).astype(np.int64)
+    keys, inverse = np.unique(rec.labels, return_inverse=True)
+    order = np.lexsort((inverse, secs))
+    pairs = np.stack([secs[order], inverse[order]], axis=1)
+    uniq, counts = np.unique(pairs, axis=0, return_counts=True)
+    best: dict[int, tuple[int, str]] = {}
+    for (sec, k), c in zip(uniq.tolist(), counts.tolist(), strict=True):
+        if sec not in best or c > best[sec][0]:
+            best[sec] = (c, str(keys[k]))
+    return {sec: rec.mapping[lab] for sec, (_, lab) in best.items() if lab in rec.mapping}
+
+
+def confusion(truth: dict[int, str], pred: dict[int, str]) -> npt.NDArray[np.int64]:
+    c = np.zeros((len(TRUTH), len(PRED)), dtype=np.int64)
+    for sec, lab in truth.items():
+        c[TRUTH.index(lab), PRED.index(pred.get(sec, "unknown"))] += 1
+    return c
+
+
+# ---- classifiers ---------------------------------------------------------------------------------
+
+def run_sitmon(rec: Recording, settings: Settings) -> tuple[dict[int, str], float]:
+    start = time.perf_counter()
+    states = classify_recording(rec.block, rec.placement, settings=settings)
+    wall = time.perf_counter() - start
+    origin = float(rec.block.t[0])
+    pred: dict[int, str] = {}
+    for s in states:
+        pred[round(s.t - origin)] = s.activity.value
+    return pred, wall
+
+
+PEER_MAP = {
+    "sit": "sit", "lie": "lie", "stand": "stand", "shuffle": "stand", "walk": "move",
+    "slow-walk": "move", "fast-walk": "move", "run": "move", "stairs": "move", "bicycle": "move",
+    "row": "move", "non-wear": "unknown",
+}
+
+
+def run_peer(rec: Recording) -> tuple[dict[int, str], float]:
+    """acti-motus on a phone-in-pocket recording, mapped to its thigh frame.
+
+    acti-motus wants a thigh sensor whose x axis reads +1 g when standing. A phone sits in the pocket
+    with its long (y) axis along the thigh, so the phone's y becomes acti-motus's x, x becomes y, and
+    z (out of the screen, out of the thigh) stays z. acti-motus's own orientation check
+    (`orientation=True`) corrects upside-down and inside-out placements, as it would for a thigh
+    sensor worn the wrong way round. Units: g. Clock: the continuous copy (acti-motus needs time to
+    increase).
+    """
+    import pandas as pd
+    from actimotus import Activities, Features
+
+    block = rec.block
+    start = time.perf_counter()
+    index = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(block.t, unit="s")
+    frame = pd.DataFrame({"acc_x": block.xyz[:, 1], "acc_y": block.xyz[:, 0], "acc_z": block.xyz[:, 2]},
+                         index=pd.DatetimeIndex(index, name="datetime"))
+    features = Features().compute(frame)
+    activities, _ = Activities(orientation=True).compute(features)
+    wall = time.perf_counter() - start
+    origin = index[0]
+    pred: dict[int, str] = {}
+    secs = np.floor((activities.index - origin).total_seconds()).astype(np.int64)
+    for sec, act in zip(secs.tolist(), activities["activity"].astype(str).tolist(), strict=True):
+        pred[int(sec)] = PEER_MAP.get(act, "unknown")
+    return pred, wall
+
+
+# ---- report --------------------------------------------------------------------------------------
+
+def fmt(x: float) -> str:
+    return f"{x:.3f}" if x == x else "  -  "
+
+
+def print_confusion(title: str, c: npt.NDArray[np.int64]) -> None:
+    print(f"\n{title} (rows: truth; columns: prediction)")
+    print("         " + "".join(f"{p:>9}" for p in PRED))
+    for i, t in enumerate(TRUTH):
+        print(f"{t:>9}" + "".join(f"{int(v):>9}" for v in c[i]))
+
+
+@dataclass
+class Case:
+    rec: Recording
+    copy: str  # "original" or "shuffled"
+    truth: dict[int, str]
+
+
+def build_cases(recs: list[Recording]) -> list[Case]:
+    cases = []
+    for rec in recs:
+        cases.append(Case(rec, "original", second_truth(rec)))
+        sh = shuffled(rec, SHUFFLE_SEED)
+        cases.append(Case(sh, "shuffled", second_truth(sh)))
+    return cases
+
+
+def fit_loso(cases: list[Case], held_out: int, grid: Sequence[float],
+             cache: dict[tuple[int, str, float], npt.NDArray[np.int64]],
+             score: Callable[[Case, float], npt.NDArray[np.int64]]) -> float:
+    best, best_f1 = grid[0], -1.0
+    for value in grid:
+        total = np.zeros((len(TRUTH), len(PRED)), dtype=np.int64)
+        for case in cases:
+            if case.rec.subject == held_out:
+                continue
+            key = (case.rec.subject, case.copy, value)
+            if key not in cache:
+                cache[key] = score(case, value)
+            total += cache[key]
+        f1 = sit_f1(total)
+        if f1 > best_f1:
+            best, best_f1 = value, f1
+    return best
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder holding both datasets")
+    parser.add_argument("--no-peer", action="store_true", help="skip acti-motus")
+    parser.add_argument("--fixed", action="store_true", help="score the shipped defaults (no LOSO fit)")
+    args = parser.parse_args(argv)
+    logging.disable(logging.WARNING)
+    warnings.filterwarnings("ignore")
+
+    recs = load(args.data)
+    cases = build_cases(recs)
+    base = Settings()
+    casale_cases = [c for c in cases if c.rec.dataset == "casale"]
+
+    def score_with(case: Case, sit_deg: float) -> npt.NDArray[np.int64]:
+        pred, _ = run_sitmon(case.rec, replace(base, trunk_sit_degrees=sit_deg))
+        return confusion(case.truth, pred)
+
+    fitted: dict[int, float] = {}
+    if not args.fixed:
+        cache: dict[tuple[int, str, float], npt.NDArray[np.int64]] = {}
+        for s in CASALE_DEV:
+            fitted[s] = fit_loso(casale_cases, s, TRUNK_SIT_GRID, cache, score_with)
+        print("trunk sit angle fitted leave-one-subject-out (degrees, per held-out subject): "
+              + ", ".join(f"{s}:{v:g}" for s, v in fitted.items()))
+    else:
+        print(f"shipped defaults, nothing fitted: trunk sit angle {base.trunk_sit_degrees:g} degrees")
+
+    rows: list[tuple[str, int, str, npt.NDArray[np.int64], float, int, npt.NDArray[np.int64] | None,
+                     float]] = []
+    for case in cases:
+        rec = case.rec
+        settings = base
+        if rec.dataset == "casale" and rec.subject in fitted:
+            settings = replace(base, trunk_sit_degrees=fitted[rec.subject])
+        pred, wall = run_sitmon(rec, settings)
+        c = confusion(case.truth, pred)
+        peer_c: npt.NDArray[np.int64] | None = None
+        peer_wall = float("nan")
+        if rec.dataset == "wisdm" and not args.no_peer:
+            peer_rec = rec if case.copy == "shuffled" else continuous(rec)
+            peer_truth = case.truth if case.copy == "shuffled" else second_truth(peer_rec)
+            peer_pred, peer_wall = run_peer(peer_rec)
+            peer_c = confusion(peer_truth, peer_pred)
+        rows.append((rec.dataset, rec.subject, case.copy, c, wall, len(rec.block), peer_c, peer_wall))
+
+    print("\nPer file (sitmon; peer = acti-motus on the same file, WISDM only)")
+    print(f"{'dataset':8} {'subject':>7} {'copy':9} {'seconds':>7} {'sit_F1':>7} {'acc3':>6} "
+          f"{'ms':>7} {'peer_F1':>7} {'peer_acc3':>9} {'peer_ms':>8}")
+    for ds, subj, copy, c, wall, _, pc, pw in rows:
+        peer = (f"{fmt(sit_f1(pc)):>7} {fmt(acc3(pc)):>9} {pw * 1000:8.0f}" if pc is not None else "")
+        print(f"{ds:8} {subj:>7} {copy:9} {int(c.sum()):>7} {fmt(sit_f1(c)):>7} {fmt(acc3(c)):>6} "
+              f"{wall * 1000:7.0f} {peer}")
+
+    summary: dict[str, float] = {}
+    print("\nPooled")
+    for ds in ("casale", "wisdm"):
+        for copy in ("original", "shuffled"):
+            sel = [r for r in rows if r[0] == ds and r[2] == copy]
+            c = sum((r[3] for r in sel), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
+            wall = sum(r[4] for r in sel)
+            samples = sum(r[5] for r in sel)
+            line = (f"{ds:8} {copy:9} sitmon sit_F1={fmt(sit_f1(c))} acc3={fmt(acc3(c))} "
+                    f"time={wall:.2f}s ({samples / wall / 1e6:.2f} M samples/s)")
+            key = ds if copy == "original" else f"{ds}_shuffled"
+            summary[f"{key}_sit_f1"] = sit_f1(c)
+            summary[f"{key}_acc3"] = acc3(c)
+            peer_sel = [r for r in sel if r[6] is not None]
+            if peer_sel:
+                pc = sum((r[6] for r in peer_sel if r[6] is not None),
+                         np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
+                pw = sum(r[7] for r in peer_sel)
+                line += (f" | acti-motus sit_F1={fmt(sit_f1(pc))} acc3={fmt(acc3(pc))} time={pw:.2f}s "
+                         f"({samples / pw / 1e6:.3f} M samples/s; sitmon {pw / wall:.0f}x faster)")
+                summary[f"peer_{key}_sit_f1"] = sit_f1(pc)
+                summary[f"peer_{key}_acc3"] = acc3(pc)
+            print(line)
+            print_confusion(f"{ds} {copy}, sitmon", c)
+            if peer_sel:
+                print_confusion(f"{ds} {copy}, acti-motus", pc)
+    print()
+    order = ["casale_sit_f1", "casale_acc3", "wisdm_sit_f1", "peer_wisdm_sit_f1",
+             "casale_shuffled_sit_f1", "casale_shuffled_acc3", "wisdm_acc3", "peer_wisdm_acc3",
+             "wisdm_shuffled_sit_f1", "peer_wisdm_shuffled_sit_f1"]
+    print(" ".join(f"{k}={summary[k]:.3f}" for k in order if k in summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    sys.exit(main())

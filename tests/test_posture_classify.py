@@ -1,0 +1,191 @@
+"""Posture classifier: known-orientation synthetic recordings, streaming contract, determinism."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from monitor.model import Activity, Placement, Posture, PostureState, SampleBlock
+from monitor.posture import StreamClassifier, classify_recording
+
+RATE = 50.0
+
+
+def rotate_x(v: np.ndarray, degrees: float) -> np.ndarray:
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    return np.array([v[0], c * v[1] - s * v[2], s * v[1] + c * v[2]])
+
+
+def segment(direction: np.ndarray, seconds: float, *, walk: bool = False, seed: int = 0,
+            swing_axis: int = 2) -> np.ndarray:
+    """Samples (g) holding `direction` as gravity's reaction, plus noise and, if walking, gait."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    tau = np.arange(n) / RATE
+    xyz = np.tile(direction / np.linalg.norm(direction), (n, 1)) + rng.normal(0, 0.01, (n, 3))
+    if walk:
+        phase = 2 * math.pi * 0.9 * tau
+        up = int(np.argmax(np.abs(direction)))
+        xyz[:, up] += 0.45 * np.sin(2 * phase) * np.sign(direction[up])
+        xyz[:, swing_axis] += 0.3 * np.sin(phase)
+    return xyz
+
+
+def recording(parts: list[np.ndarray], start: float = 1_700_000_000.25) -> SampleBlock:
+    xyz = np.concatenate(parts)
+    t = start + np.arange(len(xyz)) / RATE
+    return SampleBlock(t, xyz)
+
+
+def activities(states: list[PostureState]) -> list[Activity]:
+    return [s.activity for s in states]
+
+
+def share(states: list[PostureState], lo: int, hi: int, activity: Activity) -> float:
+    sel = states[lo:hi]
+    return sum(s.activity is activity for s in sel) / len(sel)
+
+
+# Thigh convention (the emulator's): x along the thigh to the knee, z out of the front.
+THIGH_STAND = np.array([-1.0, 0.0, 0.0])
+THIGH_SIT = np.array([-0.05, 0.05, 1.0])
+THIGH_WALK = np.array([-0.98, 0.0, 0.2])
+CHEST_UP = np.array([0.0, 1.0, 0.0])
+
+
+def thigh_day() -> SampleBlock:
+    return recording([
+        segment(THIGH_SIT, 120, seed=1),
+        segment(THIGH_WALK, 60, walk=True, seed=2),
+        segment(THIGH_STAND, 90, seed=3),
+        segment(THIGH_SIT, 120, seed=4),
+    ])
+
+
+def test_thigh_defaults_get_the_emulator_convention_right() -> None:
+    states = classify_recording(thigh_day(), Placement.THIGH)
+    assert len(states) == 390
+    assert share(states, 0, 120, Activity.SIT) > 0.98
+    assert share(states, 122, 178, Activity.MOVE) > 0.95
+    assert share(states, 182, 268, Activity.STAND) > 0.95
+    assert share(states, 272, 390, Activity.SIT) > 0.98
+    assert all(s.posture is Posture.UNKNOWN for s in states)  # a thigh cannot see slumping
+    assert all(0.0 <= s.confidence <= 1.0 for s in states)
+
+
+@pytest.mark.parametrize("flip", [1.0, -1.0])
+def test_pocket_phone_in_any_rotation(flip: float) -> None:
+    # A phone with its long axis along the thigh, possibly upside down: standing puts gravity on
+    # +-y, sitting on the screen normal z.
+    stand = np.array([0.1, flip, 0.05])
+    sit = np.array([0.1, 0.2 * flip, 1.0])
+    block = recording([
+        segment(sit, 100, seed=5),
+        segment(stand, 100, seed=6),
+        segment(np.array([0.1, flip, 0.2]), 60, walk=True, seed=7, swing_axis=2),
+    ])
+    states = classify_recording(block, Placement.POCKET)
+    assert share(states, 0, 100, Activity.SIT) > 0.98
+    assert share(states, 102, 198, Activity.STAND) > 0.98
+    assert share(states, 202, 260, Activity.MOVE) > 0.95
+
+
+@pytest.mark.parametrize("placement", [Placement.CHEST, Placement.BACK])
+def test_trunk_learns_upright_from_walking(placement: Placement) -> None:
+    # The sensor is mounted 25 degrees off its nominal axis; walking teaches the true upright.
+    mount = 25.0
+    up = rotate_x(CHEST_UP, mount)
+    block = recording([
+        segment(up, 60, walk=True, seed=8, swing_axis=0),
+        segment(rotate_x(CHEST_UP, mount + 2), 120, seed=9),
+        segment(rotate_x(CHEST_UP, mount + 25), 120, seed=10),
+        segment(rotate_x(CHEST_UP, mount + 85), 60, seed=11),
+    ])
+    states = classify_recording(block, placement)
+    assert share(states, 5, 58, Activity.MOVE) > 0.95
+    assert share(states, 62, 178, Activity.STAND) > 0.98
+    assert share(states, 182, 298, Activity.SIT) > 0.98
+    assert share(states, 302, 360, Activity.LIE) > 0.98
+
+
+def test_raw_counts_are_auto_scaled() -> None:
+    # The same trunk recording as 12-bit-style counts: offset 2000, 340 counts per g.
+    up = rotate_x(CHEST_UP, 10.0)
+    g = np.concatenate([
+        segment(up, 60, walk=True, seed=12, swing_axis=0),
+        segment(rotate_x(CHEST_UP, 12.0), 100, seed=13),
+        segment(rotate_x(CHEST_UP, 40.0), 100, seed=14),
+    ])
+    counts = recording([2000.0 + 340.0 * g])
+    in_g = recording([g])
+    a = activities(classify_recording(counts, Placement.CHEST))
+    b = activities(classify_recording(in_g, Placement.CHEST))
+    agree = sum(x is y for x, y in zip(a, b, strict=True)) / len(a)
+    assert agree > 0.97
+
+
+@pytest.mark.parametrize("placement", list(Placement))
+def test_block_split_invariance(placement: Placement) -> None:
+    block = thigh_day()
+    whole = classify_recording(block, placement)
+    rng = np.random.default_rng(3)
+    cuts = np.sort(rng.choice(np.arange(1, len(block)), size=200, replace=False))
+    c = StreamClassifier(placement, origin=float(block.t[0]))
+    streamed: list[PostureState] = []
+    for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(block)], strict=True):
+        streamed.extend(c.push(SampleBlock(block.t[lo:hi], block.xyz[lo:hi])))
+    streamed.extend(c.flush())
+    assert streamed == whole
+
+
+def test_one_sample_blocks_and_determinism() -> None:
+    block = recording([segment(THIGH_SIT, 12, seed=1), segment(THIGH_STAND, 12, seed=2)])
+    whole = classify_recording(block, Placement.THIGH)
+    c = StreamClassifier(Placement.THIGH, origin=float(block.t[0]))
+    streamed: list[PostureState] = []
+    for i in range(len(block)):
+        streamed.extend(c.push(SampleBlock(block.t[i:i + 1], block.xyz[i:i + 1])))
+    streamed.extend(c.flush())
+    assert streamed == whole == classify_recording(block, Placement.THIGH)
+
+
+def test_output_is_delayed_by_a_bounded_number_of_seconds() -> None:
+    block = recording([segment(THIGH_SIT, 30, seed=1)], start=1_700_000_000.0)
+    c = StreamClassifier(Placement.THIGH)
+    out: list[PostureState] = []
+    for sec in range(30):
+        lo, hi = int(sec * RATE), int((sec + 1) * RATE)
+        out.extend(c.push(SampleBlock(block.t[lo:hi], block.xyz[lo:hi])))
+        # Second k is complete once second k + 1 starts; the smoother adds `delay` seconds.
+        assert len(out) >= sec - 1 - c.settings.delay
+    out.extend(c.flush())
+    assert len(out) == 30
+    origin = math.floor(float(block.t[0]))
+    assert [s.t for s in out] == [origin + k for k in range(30)]
+
+
+def test_seconds_without_samples_give_no_state_and_clock_jumps_back() -> None:
+    a = segment(THIGH_SIT, 20, seed=1)
+    b = segment(THIGH_STAND, 20, seed=2)
+    t = np.concatenate([np.arange(len(a)) / RATE + 100.0, np.arange(len(b)) / RATE + 10.0])
+    block = SampleBlock(t, np.concatenate([a, b]))
+    states = classify_recording(block, Placement.THIGH)
+    secs = [round(s.t - 100.0) for s in states]
+    assert secs == list(range(20)) + list(range(-90, -70))
+    assert share(states, 0, 20, Activity.SIT) == 1.0
+    assert share(states, 20, 40, Activity.STAND) == 1.0
+    # A gap of silence: no state for the missing seconds.
+    gap = SampleBlock(np.concatenate([np.arange(500) / RATE, 60 + np.arange(500) / RATE]),
+                      np.concatenate([segment(THIGH_SIT, 10), segment(THIGH_SIT, 10)]))
+    assert [round(s.t) for s in classify_recording(gap, Placement.THIGH)] == [*range(10), *range(60, 70)]
+
+
+def test_empty_and_tiny_inputs() -> None:
+    empty = SampleBlock(np.empty(0), np.empty((0, 3)))
+    assert classify_recording(empty, Placement.THIGH) == []
+    two = SampleBlock(np.array([0.0, 0.1]), np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]))
+    states = classify_recording(two, Placement.THIGH)
+    assert [s.activity for s in states] == [Activity.UNKNOWN]

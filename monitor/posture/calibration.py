@@ -122,7 +122,7 @@ class GravityScale:
     """
 
     REFIT_EVERY = 30  # still seconds between refits
-    PRIOR_SECONDS = 60.0  # the prior offset weighs like this many seconds of well-spread postures
+    PRIOR_SECONDS = 0.5  # the prior offset weighs like this many seconds of well-spread postures
 
     def __init__(self) -> None:
         self.mode: str | None = None  # "g", "ms2" or "counts"
@@ -133,6 +133,11 @@ class GravityScale:
         # Normal equations of the centred sphere fit: a = (2x, 2y, 2z, 1), b = x^2 + y^2 + z^2.
         self._ata = [0.0] * 10
         self._atb = [0.0] * 4
+
+    @property
+    def prior_offset(self) -> Vector:
+        """The offset fixed by the first second (never refitted: safe for vectorised features)."""
+        return self._prior
 
     @property
     def ready(self) -> bool:

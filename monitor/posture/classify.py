@@ -37,6 +37,9 @@ STILL_G = 0.03  # spread below which a second can feed the auto-calibration
 MOVE_G = 0.10  # spread (g) above which a second counts as moving
 WALK_MIN_RUN = 3  # consecutive moving seconds before a second may teach the upright reference
 WALK_MAX_G = 1.5  # above this spread it is not walking (jumps, knocks): do not learn from it
+VIGOROUS_G = 0.3  # spread (g) that counts as moving even when it does not look like steps
+WALK_MIN_VERTICAL_SHARE = 0.35  # share of the dynamic variance along gravity while walking
+WALK_MAX_CROSSINGS = 11  # sign changes of the vertical signal per second (steps are ~2 Hz)
 THIGH_SIT_DEGREES = 45.0
 TRUNK_SIT_DEGREES = 12.0
 TRUNK_LIE_DEGREES = 60.0
@@ -69,7 +72,12 @@ class Settings:
     delay: int = DEFAULT_DELAY
     slump_degrees: float = DEFAULT_SLUMP_DEGREES
     slump_hold: int = DEFAULT_SLUMP_HOLD
-    reference_rate: float = 0.02  # weight of one walking second in the upright reference
+    # Weight of one walking second in the learned upright reference, by placement: a trunk sensor
+    # stays put, so average long (stairs and slopes lean the trunk; they should not dominate); a
+    # phone is put back in the pocket differently, so follow it quickly.
+    trunk_reference_rate: float = 1.0 / 600.0
+    thigh_reference_rate: float = 0.01
+    pocket_reference_rate: float = 0.05
 
 
 @dataclass(slots=True)
@@ -105,6 +113,7 @@ class StreamClassifier:
         self._ref_raw: list[float] | None = None
         self._ref_seconds = 0
         self._move_run = 0
+        self._walk_run = 0
         self._slump_run = 0
         self._prev_sec: int | None = None
         self._window: deque[_Raw] = deque()
@@ -113,6 +122,11 @@ class StreamClassifier:
         if calibration is not None and calibration.upright is not None:
             default = calibration.upright
         self._default_ref: Vector = default
+        st = self.settings
+        self._rate = (st.trunk_reference_rate if placement in TRUNK else
+                      st.pocket_reference_rate if placement is Placement.POCKET else st.thigh_reference_rate)
+        # Optional per-second trace for the bench (sec, tilt, spread in g, radius, learned).
+        self.trace: list[tuple[int, float, float, float, bool]] | None = None
 
     # ---- streaming ------------------------------------------------------------------------------
 
@@ -154,16 +168,37 @@ class StreamClassifier:
                        out: list[PostureState]) -> None:
         counts = np.diff(np.append(starts, len(xyz)))
         means = np.add.reduceat(xyz, starts, axis=0) / counts[:, None]
+        if not self._scale.ready:
+            # Units are decided by the first usable second, before anything else is computed.
+            for n, m in zip(counts.tolist(), means.tolist(), strict=True):
+                if n >= MIN_SAMPLES_PER_SECOND and self._scale.observe_first((m[0], m[1], m[2])):
+                    break
         dev = xyz - np.repeat(means, counts, axis=0)
-        spread = np.sqrt(np.add.reduceat(dev * dev, starts, axis=0).sum(axis=1) / counts)
-        for sec, n, m, sd in zip(secs.tolist(), counts.tolist(), means.tolist(), spread.tolist(),
-                                 strict=True):
+        total = np.add.reduceat(dev * dev, starts, axis=0).sum(axis=1)
+        spread = np.sqrt(total / counts)
+        # Gait features along each second's own vertical (gravity) direction, measured from the
+        # fixed prior offset so that they do not depend on when the auto-calibration refits:
+        # walking bounces the body along the vertical at step frequency, a seated fidget mostly
+        # does not.
+        vertical = means - np.asarray(self._scale.prior_offset)
+        norm = np.linalg.norm(vertical, axis=1, keepdims=True)
+        vertical = np.divide(vertical, norm, out=np.zeros_like(vertical), where=norm > 0)
+        v = np.einsum("ij,ij->i", dev, np.repeat(vertical, counts, axis=0))
+        vshare = np.add.reduceat(v * v, starts) / np.maximum(total, 1e-300)
+        flips = np.empty(len(v), dtype=np.int64)
+        flips[0] = 0
+        np.not_equal(v[1:] > 0, v[:-1] > 0, out=flips[1:], casting="unsafe")
+        flips[starts] = 0  # a crossing between two seconds belongs to neither
+        crossings = np.add.reduceat(flips, starts)
+        for sec, n, m, sd, vs, zc in zip(secs.tolist(), counts.tolist(), means.tolist(), spread.tolist(),
+                                         vshare.tolist(), crossings.tolist(), strict=True):
             if self._prev_sec is not None and sec != self._prev_sec + 1:
                 self._drain(out)
                 self._move_run = 0
+                self._walk_run = 0
                 self._slump_run = 0
             self._prev_sec = sec
-            self._append(self._judge(sec, n, (m[0], m[1], m[2]), sd), out)
+            self._append(self._judge(sec, n, (m[0], m[1], m[2]), sd, vs, zc), out)
 
     def _reference(self) -> tuple[Vector, bool]:
         if self._ref_raw is None:
@@ -175,10 +210,11 @@ class StreamClassifier:
             return self._default_ref, False
         return (r[0] / n, r[1] / n, r[2] / n), True
 
-    def _judge(self, sec: int, n: int, m: Vector, sd: float) -> _Raw:
+    def _judge(self, sec: int, n: int, m: Vector, sd: float, vshare: float, crossings: int) -> _Raw:
         scale = self._scale
-        if n < MIN_SAMPLES_PER_SECOND or (not scale.ready and not scale.observe_first(m)):
+        if n < MIN_SAMPLES_PER_SECOND or not scale.ready:
             self._move_run = 0
+            self._walk_run = 0
             return _Raw(sec, Activity.UNKNOWN, 0.0, Posture.UNKNOWN)
         g = scale.to_g(m)
         mag = _norm(g)
@@ -204,7 +240,16 @@ class StreamClassifier:
             cos = u[0] * ref[0] + u[1] * ref[1] + u[2] * ref[2]
         tilt = _angle(cos)
 
-        if self._move_run >= WALK_MIN_RUN and dyn < WALK_MAX_G:
+        if self.trace is not None:
+            self.trace.append((sec, tilt, dyn, scale.radius, learned))
+        # Only gait teaches the upright reference: sustained, bouncing along the vertical, at a
+        # step rate (a fidget in a chair is irregular and mostly sideways).
+        gait = (moving and dyn < WALK_MAX_G and vshare > WALK_MIN_VERTICAL_SHARE
+                and crossings <= WALK_MAX_CROSSINGS)
+        # Moving means walking-like motion, or motion too vigorous for shifting on the spot.
+        moving = gait or dyn > VIGOROUS_G
+        self._walk_run = self._walk_run + 1 if gait else 0
+        if self._walk_run >= WALK_MIN_RUN:
             self._learn(m)
 
         posture = Posture.UNKNOWN
@@ -213,6 +258,12 @@ class StreamClassifier:
             if moving and tilt < MOVE_MAX_TILT_DEGREES:
                 activity = Activity.MOVE
                 confidence = min(1.0, 0.5 + 2.0 * (dyn - s.move_g))
+            elif not learned:
+                # No upright reference yet (no calibration, no walking seen): a trunk sensor cannot
+                # tell standing from sitting from a few degrees of lean against an unknown mounting.
+                # A still wearer is most often seated, so say sit, with a confidence that says guess.
+                activity = Activity.SIT
+                confidence = 0.5
             elif tilt > TRUNK_LIE_DEGREES:
                 activity = Activity.LIE
                 confidence = min(1.0, 0.6 + (tilt - TRUNK_LIE_DEGREES) / 60.0)
@@ -248,7 +299,7 @@ class StreamClassifier:
             return
         self._ref_seconds += 1
         # A running mean at first, then an exponential one so the reference follows re-mounting.
-        w = max(1.0 / self._ref_seconds, self.settings.reference_rate)
+        w = max(1.0 / self._ref_seconds, self._rate)
         r = self._ref_raw
         r[0] += w * (m[0] - r[0])
         r[1] += w * (m[1] - r[1])

@@ -24,7 +24,6 @@ How a second is judged (docs/classification.md has the full story and the number
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +33,8 @@ from monitor.posture.calibration import Calibration, GravityScale, Vector
 
 MIN_SAMPLES_PER_SECOND = 3
 STILL_G = 0.03  # spread below which a second can feed the auto-calibration
-MOVE_G = 0.10  # spread (g) above which a second counts as moving
-WALK_MIN_RUN = 3  # consecutive moving seconds before a second may teach the upright reference
+MOVE_G = 0.10  # spread (g) above which a second may be a step
+WALK_MIN_RUN = 3  # consecutive gait seconds before a second may teach the upright reference
 WALK_MAX_G = 1.5  # above this spread it is not walking (jumps, knocks): do not learn from it
 VIGOROUS_G = 0.3  # spread (g) that counts as moving even when it does not look like steps
 WALK_MIN_VERTICAL_SHARE = 0.35  # share of the dynamic variance along gravity while walking
@@ -80,14 +79,6 @@ class Settings:
     pocket_reference_rate: float = 0.05
 
 
-@dataclass(slots=True)
-class _Raw:
-    sec: int
-    activity: Activity
-    confidence: float
-    posture: Posture
-
-
 def _norm(v: Vector) -> float:
     return math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
 
@@ -96,36 +87,49 @@ def _angle(cos: float) -> float:
     return math.degrees(math.acos(1.0 if cos > 1.0 else -1.0 if cos < -1.0 else cos))
 
 
+# Integer codes of the raw per-second judgements (vectorised smoothing works on these).
+SIT, STAND, MOVE, LIE, UNKNOWN = 0, 1, 2, 3, 4
+ACTIVITIES = (Activity.SIT, Activity.STAND, Activity.MOVE, Activity.LIE, Activity.UNKNOWN)
+P_UNKNOWN, P_UPRIGHT, P_SLUMPED = 0, 1, 2
+POSTURES = (Posture.UNKNOWN, Posture.UPRIGHT, Posture.SLUMPED)
+VOTING = np.arange(4)
+
+
 class StreamClassifier:
     """Classify samples second by second as they arrive (output delayed by `settings.delay` s)."""
 
     def __init__(self, placement: Placement, origin: float | None = None, *,
                  calibration: Calibration | None = None, settings: Settings | None = None) -> None:
         self.placement = placement
-        self.settings = settings or Settings()
+        self.settings = st = settings or Settings()
         self.calibration = calibration
         self._origin = None if origin is None else float(origin)
         self._scale = GravityScale()
-        # Pending samples of the second that may still grow.
+        # Samples of the second that may still grow.
         self._pending_sec: int | None = None
         self._pending: list[np.ndarray] = []
-        # Upright reference learned from walking, kept as a raw-unit mean so it follows refits.
+        # Upright reference learned from walking, kept as a raw-unit mean so that it follows the
+        # auto-calibration's refits.
         self._ref_raw: list[float] | None = None
         self._ref_seconds = 0
-        self._move_run = 0
         self._walk_run = 0
         self._slump_run = 0
         self._prev_sec: int | None = None
-        self._window: deque[_Raw] = deque()
+        # Smoothing state: the last raw judgements of the current run, and how many of them are
+        # still to be emitted.
+        self._tail_sec: list[int] = []
+        self._tail_code: list[int] = []
+        self._tail_conf: list[float] = []
+        self._tail_post: list[int] = []
         self._unemitted = 0
         default = DEFAULT_UPRIGHT_AXIS[placement]
         if calibration is not None and calibration.upright is not None:
             default = calibration.upright
         self._default_ref: Vector = default
-        st = self.settings
+        self._calibrated = calibration is not None and calibration.upright is not None
         self._rate = (st.trunk_reference_rate if placement in TRUNK else
                       st.pocket_reference_rate if placement is Placement.POCKET else st.thigh_reference_rate)
-        # Optional per-second trace for the bench (sec, tilt, spread in g, radius, learned).
+        # Optional per-second trace for the bench: (sec, tilt, spread in g, radius, learned).
         self.trace: list[tuple[int, float, float, float, bool]] | None = None
 
     # ---- streaming ------------------------------------------------------------------------------
@@ -146,32 +150,31 @@ class StreamClassifier:
         last = int(starts[-1])
         self._pending_sec = int(secs[last])
         self._pending = [xyz[last:].copy()]
-        out: list[PostureState] = []
-        if len(starts) > 1:
-            self._judge_seconds(secs[starts[:-1]], starts[:-1], xyz[:last], out)
-        return out
+        if len(starts) == 1:
+            return []
+        return self._process(secs[starts[:-1]], starts[:-1], xyz[:last], final=False)
 
     def flush(self) -> list[PostureState]:
-        out: list[PostureState] = []
-        if self._pending_sec is not None and self._pending:
-            xyz = np.concatenate(self._pending)
-            if len(xyz):
-                self._judge_seconds(np.array([self._pending_sec]), np.array([0]), xyz, out)
+        """Judge the last second and emit everything still held back by the smoother."""
+        xyz = np.concatenate(self._pending) if self._pending else np.empty((0, 3))
+        sec = self._pending_sec
         self._pending_sec = None
         self._pending = []
-        self._drain(out)
-        return out
+        if sec is not None and len(xyz):
+            return self._process(np.array([sec]), np.array([0]), xyz, final=True)
+        return self._smooth([], [], [], [], [], final=True)
 
     # ---- per-second judgement -------------------------------------------------------------------
 
-    def _judge_seconds(self, secs: np.ndarray, starts: np.ndarray, xyz: np.ndarray,
-                       out: list[PostureState]) -> None:
+    def _process(self, secs: np.ndarray, starts: np.ndarray, xyz: np.ndarray,
+                 final: bool) -> list[PostureState]:
         counts = np.diff(np.append(starts, len(xyz)))
         means = np.add.reduceat(xyz, starts, axis=0) / counts[:, None]
-        if not self._scale.ready:
+        scale = self._scale
+        if not scale.ready:
             # Units are decided by the first usable second, before anything else is computed.
             for n, m in zip(counts.tolist(), means.tolist(), strict=True):
-                if n >= MIN_SAMPLES_PER_SECOND and self._scale.observe_first((m[0], m[1], m[2])):
+                if n >= MIN_SAMPLES_PER_SECOND and scale.observe_first((m[0], m[1], m[2])):
                     break
         dev = xyz - np.repeat(means, counts, axis=0)
         total = np.add.reduceat(dev * dev, starts, axis=0).sum(axis=1)
@@ -180,7 +183,7 @@ class StreamClassifier:
         # fixed prior offset so that they do not depend on when the auto-calibration refits:
         # walking bounces the body along the vertical at step frequency, a seated fidget mostly
         # does not.
-        vertical = means - np.asarray(self._scale.prior_offset)
+        vertical = means - np.asarray(scale.prior_offset)
         norm = np.linalg.norm(vertical, axis=1, keepdims=True)
         vertical = np.divide(vertical, norm, out=np.zeros_like(vertical), where=norm > 0)
         v = np.einsum("ij,ij->i", dev, np.repeat(vertical, counts, axis=0))
@@ -190,180 +193,198 @@ class StreamClassifier:
         np.not_equal(v[1:] > 0, v[:-1] > 0, out=flips[1:], casting="unsafe")
         flips[starts] = 0  # a crossing between two seconds belongs to neither
         crossings = np.add.reduceat(flips, starts)
+
+        s = self.settings
+        placement = self.placement
+        trunk = placement in TRUNK
+        pocket = placement is Placement.POCKET
+        thigh = placement is Placement.THIGH
+        move_g, sit_deg = s.move_g, (s.trunk_sit_degrees if trunk else s.thigh_sit_degrees)
+        d0, d1, d2 = self._default_ref
+        out_sec: list[int] = []
+        out_code: list[int] = []
+        out_conf: list[float] = []
+        out_post: list[int] = []
+        breaks: list[bool] = []
+        prev = self._prev_sec
+        ref_key: tuple[float, ...] | None = (math.nan,)  # never equal: forces the first computation
+        r0, r1, r2, learned = d0, d1, d2, self._calibrated
+        acos, degrees = math.acos, math.degrees
         for sec, n, m, sd, vs, zc in zip(secs.tolist(), counts.tolist(), means.tolist(), spread.tolist(),
                                          vshare.tolist(), crossings.tolist(), strict=True):
-            if self._prev_sec is not None and sec != self._prev_sec + 1:
-                self._drain(out)
-                self._move_run = 0
+            gap = prev is not None and sec != prev + 1
+            if gap:
                 self._walk_run = 0
                 self._slump_run = 0
-            self._prev_sec = sec
-            self._append(self._judge(sec, n, (m[0], m[1], m[2]), sd, vs, zc), out)
-
-    def _reference(self) -> tuple[Vector, bool]:
-        if self._ref_raw is None:
-            return self._default_ref, self.calibration is not None and self.calibration.upright is not None
-        o = self._scale.offset
-        r = (self._ref_raw[0] - o[0], self._ref_raw[1] - o[1], self._ref_raw[2] - o[2])
-        n = _norm(r)
-        if n == 0:
-            return self._default_ref, False
-        return (r[0] / n, r[1] / n, r[2] / n), True
-
-    def _judge(self, sec: int, n: int, m: Vector, sd: float, vshare: float, crossings: int) -> _Raw:
-        scale = self._scale
-        if n < MIN_SAMPLES_PER_SECOND or not scale.ready:
-            self._move_run = 0
-            self._walk_run = 0
-            return _Raw(sec, Activity.UNKNOWN, 0.0, Posture.UNKNOWN)
-        g = scale.to_g(m)
-        mag = _norm(g)
-        if mag == 0 or not math.isfinite(mag):
-            return _Raw(sec, Activity.UNKNOWN, 0.0, Posture.UNKNOWN)
-        u = (g[0] / mag, g[1] / mag, g[2] / mag)
-        dyn = sd / scale.radius
-        s = self.settings
-        if dyn < STILL_G:
-            scale.observe_still(m)
-        moving = dyn > s.move_g
-        self._move_run = self._move_run + 1 if moving else 0
-        ref, learned = self._reference()
-        placement = self.placement
-
-        if placement is Placement.POCKET:
-            # Sign-agnostic: the phone may be upside down or re-inserted differently.
-            d = self._default_ref
-            cos = abs(u[0] * d[0] + u[1] * d[1] + u[2] * d[2])
-            if learned:
-                cos = max(cos, abs(u[0] * ref[0] + u[1] * ref[1] + u[2] * ref[2]))
-        else:
-            cos = u[0] * ref[0] + u[1] * ref[1] + u[2] * ref[2]
-        tilt = _angle(cos)
-
-        if self.trace is not None:
-            self.trace.append((sec, tilt, dyn, scale.radius, learned))
-        # Only gait teaches the upright reference: sustained, bouncing along the vertical, at a
-        # step rate (a fidget in a chair is irregular and mostly sideways).
-        gait = (moving and dyn < WALK_MAX_G and vshare > WALK_MIN_VERTICAL_SHARE
-                and crossings <= WALK_MAX_CROSSINGS)
-        # Moving means walking-like motion, or motion too vigorous for shifting on the spot.
-        moving = gait or dyn > VIGOROUS_G
-        self._walk_run = self._walk_run + 1 if gait else 0
-        if self._walk_run >= WALK_MIN_RUN:
-            self._learn(m)
-
-        posture = Posture.UNKNOWN
-        if placement in TRUNK:
-            sit_deg = s.trunk_sit_degrees
-            if moving and tilt < MOVE_MAX_TILT_DEGREES:
-                activity = Activity.MOVE
-                confidence = min(1.0, 0.5 + 2.0 * (dyn - s.move_g))
-            elif not learned:
-                # No upright reference yet (no calibration, no walking seen): a trunk sensor cannot
-                # tell standing from sitting from a few degrees of lean against an unknown mounting.
-                # A still wearer is most often seated, so say sit, with a confidence that says guess.
-                activity = Activity.SIT
-                confidence = 0.5
-            elif tilt > TRUNK_LIE_DEGREES:
-                activity = Activity.LIE
-                confidence = min(1.0, 0.6 + (tilt - TRUNK_LIE_DEGREES) / 60.0)
+            prev = sec
+            out_sec.append(sec)
+            breaks.append(gap)
+            if n < MIN_SAMPLES_PER_SECOND or not scale.ready:
+                self._walk_run = 0
+                out_code.append(UNKNOWN)
+                out_conf.append(0.0)
+                out_post.append(P_UNKNOWN)
+                continue
+            o = scale.offset
+            radius = scale.radius
+            g0, g1, g2 = m[0] - o[0], m[1] - o[1], m[2] - o[2]
+            mag = math.sqrt(g0 * g0 + g1 * g1 + g2 * g2)
+            if mag == 0 or not math.isfinite(mag):
+                out_code.append(UNKNOWN)
+                out_conf.append(0.0)
+                out_post.append(P_UNKNOWN)
+                continue
+            u0, u1, u2 = g0 / mag, g1 / mag, g2 / mag
+            dyn = sd / radius
+            if dyn < STILL_G:
+                scale.observe_still((m[0], m[1], m[2]))
+            # The learned reference in the current calibration (recomputed only when it changed).
+            key = (o[0], o[1], o[2], self._ref_seconds) if self._ref_raw is not None else None
+            if key != ref_key:
+                ref_key = key
+                r0, r1, r2, learned = d0, d1, d2, self._calibrated
+                if self._ref_raw is not None:
+                    q0, q1, q2 = (self._ref_raw[0] - o[0], self._ref_raw[1] - o[1], self._ref_raw[2] - o[2])
+                    qn = math.sqrt(q0 * q0 + q1 * q1 + q2 * q2)
+                    if qn > 0:
+                        r0, r1, r2, learned = q0 / qn, q1 / qn, q2 / qn, True
+            if pocket:
+                # Sign-agnostic: the phone may be upside down, or re-inserted differently.
+                cos = abs(u0 * d0 + u1 * d1 + u2 * d2)
+                if learned:
+                    cos = max(cos, abs(u0 * r0 + u1 * r1 + u2 * r2))
             else:
-                activity = Activity.SIT if tilt > sit_deg else Activity.STAND
-                # Trunk-only sit/stand rests on a few degrees of lean: never fully certain.
-                confidence = min(0.85, 0.5 + 0.35 * abs(tilt - sit_deg) / sit_deg)
-            if activity is Activity.SIT:
-                posture = self._slump(u, ref)
-            else:
-                self._slump_run = 0
-        else:
-            sit_deg = s.thigh_sit_degrees
-            if moving and tilt < sit_deg:
-                activity = Activity.MOVE
-                confidence = min(1.0, 0.5 + 2.0 * (dyn - s.move_g))
+                cos = u0 * r0 + u1 * r1 + u2 * r2
+            tilt = degrees(acos(1.0 if cos > 1.0 else -1.0 if cos < -1.0 else cos))
+            if self.trace is not None:
+                self.trace.append((sec, tilt, dyn, radius, learned))
+            # Only gait teaches the upright reference: sustained, bouncing along the vertical, at a
+            # step rate (a fidget in a chair is irregular and mostly sideways).
+            gait = (move_g < dyn < WALK_MAX_G and vs > WALK_MIN_VERTICAL_SHARE
+                    and zc <= WALK_MAX_CROSSINGS)
+            self._walk_run = self._walk_run + 1 if gait else 0
+            if self._walk_run >= WALK_MIN_RUN:
+                self._learn(m)
+            # Moving means walking-like motion, or motion too vigorous for shifting on the spot.
+            moving = gait or dyn > VIGOROUS_G
+            post = P_UNKNOWN
+            if trunk:
+                if moving and tilt < MOVE_MAX_TILT_DEGREES:
+                    code, conf = MOVE, min(1.0, 0.5 + 2.0 * (dyn - move_g))
+                elif not learned:
+                    # No upright reference yet (no calibration, no walking seen): a few degrees of
+                    # lean against an unknown mounting cannot tell standing from sitting. A still
+                    # wearer is most often seated, so say sit, with a confidence that says guess.
+                    code, conf = SIT, 0.5
+                elif tilt > TRUNK_LIE_DEGREES:
+                    code, conf = LIE, min(1.0, 0.6 + (tilt - TRUNK_LIE_DEGREES) / 60.0)
+                else:
+                    code = SIT if tilt > sit_deg else STAND
+                    # Trunk-only sit/stand rests on a few degrees of lean: never fully certain.
+                    conf = min(0.85, 0.5 + 0.35 * abs(tilt - sit_deg) / sit_deg)
+                if code == SIT:
+                    post = self._slump(u0, u1, u2, r0, r1, r2)
+                else:
+                    self._slump_run = 0
+            elif moving and tilt < sit_deg:
+                code, conf = MOVE, min(1.0, 0.5 + 2.0 * (dyn - move_g))
             elif tilt > sit_deg:
-                activity = Activity.SIT
-                if placement is Placement.THIGH and self._lying(u, ref):
-                    activity = Activity.LIE
-                confidence = min(1.0, 0.5 + 0.5 * (tilt - sit_deg) / 30.0)
+                code, conf = SIT, min(1.0, 0.5 + 0.5 * (tilt - sit_deg) / 30.0)
+                # Thigh horizontal and rolled onto its side (Acti4's rule): gravity mostly across
+                # the thigh (sensor y) rather than out of its front (z).
+                if thigh and degrees(math.atan2(abs(u1), abs(u2))) > THIGH_LIE_ROLL_DEGREES:
+                    code = LIE
             else:
-                activity = Activity.STAND
-                confidence = min(1.0, 0.5 + 0.5 * (sit_deg - tilt) / 30.0)
-        if not learned:
-            confidence *= 0.7
-        return _Raw(sec, activity, round(confidence, 3), posture)
+                code, conf = STAND, min(1.0, 0.5 + 0.5 * (sit_deg - tilt) / 30.0)
+            out_code.append(code)
+            out_conf.append(conf if learned else conf * 0.7)
+            out_post.append(post)
+        self._prev_sec = prev
+        return self._smooth(out_sec, out_code, out_conf, out_post, breaks, final)
 
-    def _learn(self, m: Vector) -> None:
+    def _learn(self, m: list[float]) -> None:
         if self._ref_raw is None:
             self._ref_raw = [m[0], m[1], m[2]]
             self._ref_seconds = 1
             return
         self._ref_seconds += 1
-        # A running mean at first, then an exponential one so the reference follows re-mounting.
+        # A running mean at first, then an exponential one so the reference can follow a change.
         w = max(1.0 / self._ref_seconds, self._rate)
         r = self._ref_raw
         r[0] += w * (m[0] - r[0])
         r[1] += w * (m[1] - r[1])
         r[2] += w * (m[2] - r[2])
 
-    def _lying(self, u: Vector, ref: Vector) -> bool:
-        # Thigh horizontal and rolled onto its side (Acti4's rule): gravity mostly along the
-        # sensor's y axis (across the thigh) rather than z (out of its front).
-        roll = math.degrees(math.atan2(abs(u[1]), abs(u[2])))
-        return roll > THIGH_LIE_ROLL_DEGREES
-
-    def _slump(self, u: Vector, upright: Vector) -> Posture:
+    def _slump(self, u0: float, u1: float, u2: float, r0: float, r1: float, r2: float) -> int:
         s = self.settings
         cal = self.calibration
+        limit = s.slump_degrees
         if cal is not None and cal.sitting is not None:
-            ref, limit = cal.sitting, s.slump_degrees
+            r0, r1, r2 = cal.sitting
         else:
-            ref, limit = upright, s.slump_degrees + UNCALIBRATED_SLUMP_EXTRA_DEGREES
-        flexion = _angle(u[0] * ref[0] + u[1] * ref[1] + u[2] * ref[2])
+            limit += UNCALIBRATED_SLUMP_EXTRA_DEGREES
+        cos = u0 * r0 + u1 * r1 + u2 * r2
+        flexion = math.degrees(math.acos(1.0 if cos > 1.0 else -1.0 if cos < -1.0 else cos))
         self._slump_run = self._slump_run + 1 if flexion > limit else 0
-        return Posture.SLUMPED if self._slump_run >= s.slump_hold else Posture.UPRIGHT
+        return P_SLUMPED if self._slump_run >= s.slump_hold else P_UPRIGHT
 
     # ---- smoothing with a bounded delay ---------------------------------------------------------
 
-    def _append(self, raw: _Raw, out: list[PostureState]) -> None:
-        d = self.settings.delay
-        self._window.append(raw)
-        self._unemitted += 1
-        if len(self._window) > 2 * d + 1:
-            self._window.popleft()
-        if self._unemitted > d:
-            self._emit(len(self._window) - self._unemitted, out)
+    def _smooth(self, secs: list[int], codes: list[int], confs: list[float], posts: list[int],
+                breaks: list[bool], final: bool) -> list[PostureState]:
+        """Majority of the raw judgements within `delay` seconds either side, inside one run.
 
-    def _drain(self, out: list[PostureState]) -> None:
-        while self._unemitted > 0:
-            self._emit(len(self._window) - self._unemitted, out)
-        self._window.clear()
-
-    def _emit(self, index: int, out: list[PostureState]) -> None:
+        A run is a stretch of consecutive seconds; a gap (or a clock jump) ends it, and its last
+        seconds are then judged on the part of the window that exists. Vectorised over a batch;
+        the last `2 * delay` judgements of the run carry over to the next batch.
+        """
         d = self.settings.delay
-        window = self._window
-        centre = window[index]
-        self._unemitted -= 1
-        assert self._origin is not None
-        t = self._origin + centre.sec
-        if centre.activity is Activity.UNKNOWN:
-            out.append(PostureState(t, Activity.UNKNOWN, Posture.UNKNOWN, 0.0))
-            return
-        votes: dict[Activity, int] = {}
-        lo, hi = max(0, index - d), min(len(window), index + d + 1)
-        for i in range(lo, hi):
-            a = window[i].activity
-            if a is not Activity.UNKNOWN:
-                votes[a] = votes.get(a, 0) + 1
-        best: Activity = centre.activity
-        top = votes[best]
-        for a, v in votes.items():
-            if v > top:
-                best, top = a, v
-        confidence = centre.confidence * top / (hi - lo)
-        posture = centre.posture if best is Activity.SIT else Posture.UNKNOWN
-        if best is Activity.SIT and posture is Posture.UNKNOWN and self.placement in TRUNK:
-            posture = Posture.UPRIGHT
-        out.append(PostureState(t, best, posture, round(confidence, 3)))
+        nt = len(self._tail_sec)
+        n = nt + len(secs)
+        if n == 0:
+            return []
+        sec = np.array(self._tail_sec + secs, dtype=np.int64)
+        code = np.array(self._tail_code + codes, dtype=np.int64)
+        conf = np.array(self._tail_conf + confs, dtype=np.float64)
+        post = np.array(self._tail_post + posts, dtype=np.int64)
+        brk = np.array([False] * nt + breaks, dtype=bool)
+        brk[0] = True
+        run_id = np.cumsum(brk) - 1
+        run_start = np.flatnonzero(brk)
+        run_end = np.append(run_start[1:], n) - 1
+        last_run = int(run_id[-1])
+        idx = np.arange(nt - self._unemitted, n)
+        ready = final | (run_id[idx] < last_run) | (idx + d <= run_end[run_id[idx]])
+        em = idx[ready]
+        out: list[PostureState] = []
+        if len(em):
+            lo = np.maximum(run_start[run_id[em]], em - d)
+            hi = np.minimum(run_end[run_id[em]], em + d)
+            onehot = (code[:, None] == VOTING).astype(np.int64)
+            cum = np.concatenate([np.zeros((1, len(VOTING)), dtype=np.int64), np.cumsum(onehot, axis=0)])
+            votes = cum[hi + 1] - cum[lo]
+            top = votes.max(axis=1)
+            centre = code[em]
+            known = centre != UNKNOWN
+            own = votes[np.arange(len(em)), np.minimum(centre, len(VOTING) - 1)]
+            best = np.where(known & (own == top), centre, votes.argmax(axis=1))
+            best = np.where(known, best, UNKNOWN)
+            confidence = np.round(np.where(known, conf[em] * top / (hi - lo + 1), 0.0), 3)
+            sitting_default = P_UPRIGHT if self.placement in TRUNK else P_UNKNOWN
+            posture = np.where(best == SIT, np.where(centre == SIT, post[em], sitting_default), P_UNKNOWN)
+            assert self._origin is not None
+            origin = self._origin
+            out = [PostureState(origin + s_, ACTIVITIES[a], POSTURES[p], c)
+                   for s_, a, p, c in zip(sec[em].tolist(), best.tolist(), posture.tolist(),
+                                          confidence.tolist(), strict=True)]
+        emitted_to = int(em[-1]) + 1 if len(em) else nt - self._unemitted
+        keep = n if final else max(int(run_start[last_run]), n - 2 * d, 0)
+        self._tail_sec = sec[keep:].tolist()
+        self._tail_code = code[keep:].tolist()
+        self._tail_conf = conf[keep:].tolist()
+        self._tail_post = post[keep:].tolist()
+        self._unemitted = n - emitted_to
+        return out
 
 
 def classify_recording(block: SampleBlock, placement: Placement, *,

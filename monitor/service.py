@@ -47,6 +47,7 @@ class RunOptions:
     duration: float | None = None
     embedded_broker: bool = False
     banner: bool = False
+    stop: asyncio.Event | None = None  # set by an embedding program (or a test) to stop the run
 
 
 def port_free(host: str, port: int) -> bool:
@@ -77,7 +78,6 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
         notifiers.append(DesktopNotifier())
     daemon = Daemon(settings, clock, store, publisher, notifiers)
 
-    extra = []
     server: _QuietServer | None = None
     if settings.dashboard.enabled:
         from dashboard.app import create_app
@@ -85,9 +85,8 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
         app = create_app(store, settings, clock)
         server = _QuietServer(uvicorn.Config(app, host=settings.dashboard.host, port=settings.dashboard.port,
                                              log_level="warning", access_log=False, lifespan="off"))
-        extra.append(server.serve)
 
-    stop = asyncio.Event()
+    stop = options.stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -95,17 +94,32 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
         loop.call_later(options.duration, stop.set)
     if options.banner:
         _banner(settings, broker is not None)
+    server_task = asyncio.create_task(_serve_dashboard(server, stop)) if server is not None else None
     try:
-        await daemon.run(sources, stop, extra)
+        await daemon.run(sources, stop)
     finally:
-        if server is not None:
+        if server is not None and server_task is not None:
             server.should_exit = True
+            await asyncio.wait_for(server_task, 10)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         if broker is not None:
             await broker.stop()
         store.close()
     return daemon
+
+
+async def _serve_dashboard(server: _QuietServer, stop: asyncio.Event) -> None:
+    """Serve until asked to exit; a dashboard that cannot start stops the whole run, loudly."""
+    try:
+        await server.serve()
+    except (SystemExit, OSError) as exc:
+        log.error("the dashboard could not start on %s:%d (%s)", server.config.host, server.config.port, exc)
+        stop.set()
+        return
+    if not server.should_exit:
+        log.error("the dashboard stopped unexpectedly")
+        stop.set()
 
 
 def _banner(settings: Settings, embedded: bool) -> None:

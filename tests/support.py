@@ -1,0 +1,59 @@
+"""Helpers for tests that talk to real peers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Subscriber:
+    """Collects every message under a topic filter from the real broker."""
+
+    def __init__(self, host: str, port: int, topic: str) -> None:
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self._cond = threading.Condition()
+        self._ready = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}")
+        self.client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
+        self.client.on_subscribe = lambda *_: self._ready.set()
+        self.client.on_message = self._on_message
+        self.client.connect(host, port)
+        self.client.loop_start()
+        assert self._ready.wait(10), "could not subscribe"
+
+    def _on_message(self, _c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
+        with self._cond:
+            self.messages.append((msg.topic, msg.payload, bool(msg.retain)))
+            self._cond.notify_all()
+
+    def wait_for(self, predicate: object, count: int = 1, timeout: float = 20.0) -> list[tuple[str, bytes, bool]]:
+        """Every message so far that matches, once at least `count` have arrived (or the timeout passed)."""
+        def matches() -> list[tuple[str, bytes, bool]]:
+            return [m for m in self.messages if predicate(m)]  # type: ignore[operator]
+        with self._cond:
+            self._cond.wait_for(lambda: len(matches()) >= count, timeout)
+            return matches()
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def clear_retained(host: str, port: int, topics: list[str]) -> None:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    client.connect(host, port)
+    client.loop_start()
+    for topic in topics:
+        client.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)
+    client.loop_stop()
+    client.disconnect()

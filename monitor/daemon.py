@@ -132,7 +132,9 @@ class Daemon:
             return
         due = self.pipeline.tracker.next_prompt_at()
         job = self.scheduler.get_job("prompt")
-        if due is None:
+        if due is None or due <= self.clock.now():
+            # Nothing to wait for: no streak, or the due instant has passed and the prompt now
+            # only waits for the samples that cover it, which arrive through `samples()`.
             if job is not None:
                 job.remove()
             return

@@ -52,7 +52,7 @@ WISDM_MAP = {"D": "sit", "E": "stand", "A": "move", "B": "move", "C": "move"}
 TRUTH = ("sit", "stand", "move")
 PRED = ("sit", "stand", "move", "lie", "unknown")
 SHUFFLE_SEED = 20240607
-TRUNK_SIT_GRID = (8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 16.0)
+TRUNK_SIT_GRID = (8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0)
 
 StrArray = npt.NDArray[np.str_]
 

@@ -102,22 +102,37 @@ def demo(speed: float, duration: float | None, port: int | None, config: Path | 
 @click.option("--placement", type=click.Choice([p.value for p in Placement]), required=True,
               help="Where the sensor was worn.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="CSV to write: second,activity.")
-def classify(file: Path, fmt: str, placement: str, out: Path) -> None:
+              help="CSV to write: second,activity (and posture with --posture).")
+@click.option("--posture", is_flag=True, help="Add a posture column (upright, slumped, unknown).")
+@click.option("--calibration", "calibration_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Calibration JSON written by `sitmon calibrate` (upright and sitting references).")
+def classify(file: Path, fmt: str, placement: str, out: Path, posture: bool,
+             calibration_file: Path | None) -> None:
     """Classify a recording: one row per second that holds samples."""
-    from monitor.posture import classify_recording
+    import json
+
+    from monitor.posture import Calibration, CalibrationError, classify_recording
 
     try:
         recording = read_recording(file, RecordingFormat(fmt))
     except RecordingError as exc:
         raise click.ClickException(str(exc)) from exc
-    states = classify_recording(recording.block, Placement(placement))
+    calibration = None
+    if calibration_file is not None:
+        try:
+            calibration = Calibration.from_dict(json.loads(calibration_file.read_text(encoding="utf-8")))
+        except (OSError, ValueError, CalibrationError) as exc:
+            raise click.ClickException(f"{calibration_file}: {exc}") from exc
+    states = classify_recording(recording.block, Placement(placement), calibration=calibration)
     origin = float(recording.block.t[0])
     with out.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["second", "activity"])
+        writer.writerow(["second", "activity", *(["posture"] if posture else [])])
         for state in states:
-            writer.writerow([round(state.t - origin), state.activity.value])
+            row = [round(state.t - origin), state.activity.value]
+            if posture:
+                row.append(state.posture.value)
+            writer.writerow(row)
     click.echo(f"wrote {len(states)} seconds to {out}", err=True)
 
 

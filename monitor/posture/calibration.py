@@ -38,8 +38,12 @@ class CalibrationError(ValueError):
     """A calibration recording that cannot give a reference (too short, moving, no samples)."""
 
 
+def _norm(v: Vector) -> float:
+    return math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+
+
 def _unit(v: Vector) -> Vector:
-    n = math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+    n = _norm(v)
     if n == 0:
         raise CalibrationError("zero acceleration: no gravity direction")
     return (v[0] / n, v[1] / n, v[2] / n)
@@ -74,7 +78,9 @@ class Calibration:
                 return None
             if not isinstance(value, list | tuple) or len(value) != 3:
                 raise CalibrationError(f"calibration {key!r} must be a list of 3 numbers")
-            return _unit((float(value[0]), float(value[1]), float(value[2])))
+            v = (float(value[0]), float(value[1]), float(value[2]))
+            # Keep stored unit vectors bit for bit (a round trip must not change them).
+            return v if abs(_norm(v) - 1.0) < 1e-9 else _unit(v)
 
         try:
             placement = Placement(str(data["placement"]))

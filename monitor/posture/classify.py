@@ -44,6 +44,7 @@ TRUNK_SIT_DEGREES = 12.0
 TRUNK_LIE_DEGREES = 60.0
 MOVE_MAX_TILT_DEGREES = 35.0  # moving with the segment further than this from upright is a fidget
 THIGH_LIE_ROLL_DEGREES = 65.0
+MIN_REFERENCE_SEPARATION_DEGREES = 6.0
 DEFAULT_DELAY = 2
 DEFAULT_SLUMP_DEGREES = 15.0
 DEFAULT_SLUMP_HOLD = 10
@@ -127,6 +128,14 @@ class StreamClassifier:
             default = calibration.upright
         self._default_ref: Vector = default
         self._calibrated = calibration is not None and calibration.upright is not None
+        # A calibrated sitting direction clearly apart from upright also helps sit/stand: the
+        # nearer of the two references wins (below the sit angle, which always means sitting).
+        self._sit_ref: Vector | None = None
+        if calibration is not None and calibration.sitting is not None and placement in TRUNK:
+            a, b = calibration.sitting, default
+            apart = math.degrees(math.acos(max(-1.0, min(1.0, a[0] * b[0] + a[1] * b[1] + a[2] * b[2]))))
+            if apart >= MIN_REFERENCE_SEPARATION_DEGREES:
+                self._sit_ref = calibration.sitting
         self._rate = (st.trunk_reference_rate if placement in TRUNK else
                       st.pocket_reference_rate if placement is Placement.POCKET else st.thigh_reference_rate)
         # Optional per-second trace for the bench: (sec, tilt, spread in g, radius, learned).
@@ -210,6 +219,7 @@ class StreamClassifier:
         ref_key: tuple[float, ...] | None = (math.nan,)  # never equal: forces the first computation
         r0, r1, r2, learned = d0, d1, d2, self._calibrated
         acos, degrees = math.acos, math.degrees
+        sit_ref = self._sit_ref
         for sec, n, m, sd, vs, zc in zip(secs.tolist(), counts.tolist(), means.tolist(), spread.tolist(),
                                          vshare.tolist(), crossings.tolist(), strict=True):
             gap = prev is not None and sec != prev + 1
@@ -263,7 +273,7 @@ class StreamClassifier:
             gait = (move_g < dyn < WALK_MAX_G and vs > WALK_MIN_VERTICAL_SHARE
                     and zc <= WALK_MAX_CROSSINGS)
             self._walk_run = self._walk_run + 1 if gait else 0
-            if self._walk_run >= WALK_MIN_RUN:
+            if self._walk_run >= WALK_MIN_RUN and not self._calibrated:
                 self._learn(m)
             # Moving means walking-like motion, or motion too vigorous for shifting on the spot.
             moving = gait or dyn > VIGOROUS_G
@@ -282,6 +292,10 @@ class StreamClassifier:
                     code = SIT if tilt > sit_deg else STAND
                     # Trunk-only sit/stand rests on a few degrees of lean: never fully certain.
                     conf = min(0.85, 0.5 + 0.35 * abs(tilt - sit_deg) / sit_deg)
+                    if code == STAND and sit_ref is not None:
+                        c = u0 * sit_ref[0] + u1 * sit_ref[1] + u2 * sit_ref[2]
+                        if degrees(acos(max(-1.0, min(1.0, c)))) < tilt:
+                            code, conf = SIT, 0.6
                 if code == SIT:
                     post = self._slump(u0, u1, u2, r0, r1, r2)
                 else:

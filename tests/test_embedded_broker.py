@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from support import Subscriber, free_port
 
 from monitor.adapters.broker import EmbeddedBroker, broker_reachable
 from monitor.adapters.publisher import Publisher
 from monitor.config import MqttSettings
 from monitor.messages import Topics
-from support import Subscriber, free_port
 
 
 # amqtt leaves the socket of a connection that never sent a packet (our reachability probe) to the

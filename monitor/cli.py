@@ -160,3 +160,6 @@ def main() -> None:
     except SitmonError as exc:
         click.echo(f"sitmon: {exc}", err=True)
         sys.exit(1)
+
+
+# Command groups that live in their own modules register themselves on `cli` when imported.

@@ -48,7 +48,8 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+        # "heads": parallel branches of migrations (each feature adds its own from 0001) all apply.
+        command.upgrade(cfg, "heads")
 
 
 def _event_row(e: Event) -> dict[str, Any]:

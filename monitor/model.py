@@ -83,6 +83,11 @@ class EventType(StrEnum):
     SITTING_STARTED = "sitting_started"
     BREAK_TAKEN = "break_taken"
     PROMPT = "prompt"
+    PROMPT_OUTCOME = "prompt_outcome"
+    SLUMP_NUDGE = "slump_nudge"
+    SNOOZED = "snoozed"
+    PAUSED = "paused"
+    RESUMED = "resumed"
 
 
 _EVENT_NAMESPACE = uuid.UUID("6f1c1d0e-55a4-4d0f-9a53-6b8f1c2b7a10")

@@ -40,11 +40,14 @@ VIGOROUS_G = 0.3  # spread (g) that counts as moving even when it does not look 
 WALK_MIN_VERTICAL_SHARE = 0.35  # share of the dynamic variance along gravity while walking
 WALK_MAX_CROSSINGS = 11  # sign changes of the vertical signal per second (steps are ~2 Hz)
 THIGH_SIT_DEGREES = 45.0
-TRUNK_SIT_DEGREES = 12.0
+TRUNK_SIT_DEGREES = 16.0  # fitted on all ten Casale dev subjects (see bench/evaluate.py)
 TRUNK_LIE_DEGREES = 60.0
 MOVE_MAX_TILT_DEGREES = 35.0  # moving with the segment further than this from upright is a fidget
 THIGH_LIE_ROLL_DEGREES = 65.0
 MIN_REFERENCE_SEPARATION_DEGREES = 6.0
+STAND_NEAR_DEGREES = 3.0  # this close to standing is standing, whatever the sitting centroid says
+SIT_FAR_EXTRA_DEGREES = 20.0  # this far beyond the sit angle is sitting, whatever the centroids say
+CENTROID_RATE = 1.0 / 300.0
 DEFAULT_DELAY = 2
 DEFAULT_SLUMP_DEGREES = 15.0
 DEFAULT_SLUMP_HOLD = 10
@@ -78,6 +81,25 @@ class Settings:
     trunk_reference_rate: float = 1.0 / 600.0
     thigh_reference_rate: float = 0.01
     pocket_reference_rate: float = 0.05
+    trunk_clusters: bool = True
+    stand_anchor_degrees: float = 20.0  # the standing centroid stays this close to the gait reference
+    min_separation_degrees: float = 6.0  # centroids closer than this are taken as one posture
+
+
+def _deg(cos: float) -> float:
+    return math.degrees(math.acos(1.0 if cos > 1.0 else -1.0 if cos < -1.0 else cos))
+
+
+def _cos(a: list[float], b0: float, b1: float, b2: float) -> float:
+    return a[0] * b0 + a[1] * b1 + a[2] * b2
+
+
+def _follow(c: list[float], u0: float, u1: float, u2: float, w: float) -> None:
+    """Move unit vector `c` towards (u0, u1, u2) by weight `w`, in place, and renormalise."""
+    c0, c1, c2 = c[0] + w * (u0 - c[0]), c[1] + w * (u1 - c[1]), c[2] + w * (u2 - c[2])
+    n = math.sqrt(c0 * c0 + c1 * c1 + c2 * c2)
+    if n > 0:
+        c[0], c[1], c[2] = c0 / n, c1 / n, c2 / n
 
 
 def _norm(v: Vector) -> float:
@@ -116,6 +138,13 @@ class StreamClassifier:
         self._walk_run = 0
         self._slump_run = 0
         self._prev_sec: int | None = None
+        # Trunk posture centroids (unit vectors in g): standing and sitting.
+        self._stand_c: list[float] | None = None
+        self._stand_n = 0
+        self._sit_c: list[float] | None = None
+        self._sit_n = 0
+        self._cos_anchor = math.cos(math.radians(st.stand_anchor_degrees))
+        self._cos_separation = math.cos(math.radians(st.min_separation_degrees))
         # Smoothing state: the last raw judgements of the current run, and how many of them are
         # still to be emitted.
         self._tail_sec: list[int] = []
@@ -220,6 +249,7 @@ class StreamClassifier:
         r0, r1, r2, learned = d0, d1, d2, self._calibrated
         acos, degrees = math.acos, math.degrees
         sit_ref = self._sit_ref
+        clusters = s.trunk_clusters and sit_ref is None
         for sec, n, m, sd, vs, zc in zip(secs.tolist(), counts.tolist(), means.tolist(), spread.tolist(),
                                          vshare.tolist(), crossings.tolist(), strict=True):
             gap = prev is not None and sec != prev + 1
@@ -288,6 +318,8 @@ class StreamClassifier:
                     code, conf = SIT, 0.5
                 elif tilt > TRUNK_LIE_DEGREES:
                     code, conf = LIE, min(1.0, 0.6 + (tilt - TRUNK_LIE_DEGREES) / 60.0)
+                elif clusters:
+                    code, conf = self._postures(u0, u1, u2, r0, r1, r2, dyn < STILL_G)
                 else:
                     code = SIT if tilt > sit_deg else STAND
                     # Trunk-only sit/stand rests on a few degrees of lean: never fully certain.
@@ -315,6 +347,47 @@ class StreamClassifier:
             out_post.append(post)
         self._prev_sec = prev
         return self._smooth(out_sec, out_code, out_conf, out_post, breaks, final)
+
+    def _postures(self, u0: float, u1: float, u2: float, r0: float, r1: float, r2: float,
+                  still: bool) -> tuple[int, float]:
+        """Sit or stand for a trunk sensor from two posture centroids learned without labels.
+
+        The standing centroid starts at the upright (gait) reference and follows the still
+        seconds judged standing, but may not stray far from the gait reference. The sitting
+        centroid is born from still seconds well away from standing and follows the seconds judged
+        sitting. Once both exist (and are apart), a second is judged by the nearer centroid: the
+        direction of the lean matters, not only its size.
+        """
+        s = self.settings
+        st = self._stand_c
+        if st is None or _cos(st, r0, r1, r2) < self._cos_anchor:
+            st = self._stand_c = [r0, r1, r2]
+            self._stand_n = 1
+        d_stand = _deg(u0 * st[0] + u1 * st[1] + u2 * st[2])
+        sc = self._sit_c
+        if sc is not None and _cos(sc, st[0], st[1], st[2]) < self._cos_separation:
+            d_sit = _deg(u0 * sc[0] + u1 * sc[1] + u2 * sc[2])
+            if d_stand < STAND_NEAR_DEGREES:
+                code = STAND
+            elif d_stand > s.trunk_sit_degrees + SIT_FAR_EXTRA_DEGREES:
+                code = SIT
+            else:
+                code = SIT if d_sit < d_stand else STAND
+            conf = min(0.85, 0.5 + 0.35 * abs(d_stand - d_sit) / max(d_stand + d_sit, 1e-9))
+        else:
+            code = SIT if d_stand > s.trunk_sit_degrees else STAND
+            conf = min(0.85, 0.5 + 0.35 * abs(d_stand - s.trunk_sit_degrees) / s.trunk_sit_degrees)
+        if still:
+            if code == STAND:
+                self._stand_n += 1
+                _follow(st, u0, u1, u2, max(1.0 / self._stand_n, CENTROID_RATE))
+            elif sc is None:
+                self._sit_c = [u0, u1, u2]
+                self._sit_n = 1
+            else:
+                self._sit_n += 1
+                _follow(sc, u0, u1, u2, max(1.0 / self._sit_n, CENTROID_RATE))
+        return code, conf
 
     def _learn(self, m: list[float]) -> None:
         if self._ref_raw is None:

@@ -89,6 +89,9 @@ class DashboardSettings(_Section):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8321
+    # Required when `host` is not a loopback address: the dashboard refuses to start without it.
+    token_file: Path | None = None
+    sitting_goal_hours: Annotated[float, Field(gt=0, le=24)] = 6.0
 
 
 class NotifySettings(_Section):

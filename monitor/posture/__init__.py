@@ -8,10 +8,13 @@ Public surface used by the rest of sitmon:
   Both give identical output for the same samples, however the samples are split into blocks.
 - `calibrate(placement, stand=..., sit=...)` -> `Calibration`: reference directions from still
   holds, passed to either of the above as `calibration=`.
+- `combine_states(leg_states, trunk_states)`: a thigh/pocket sensor and a trunk sensor together.
+- `sit_to_stand(states)`: times of sit-to-upright transitions.
 """
 
 from monitor.posture.calibration import Calibration, CalibrationError, calibrate, hold_direction
 from monitor.posture.classify import Settings, StreamClassifier, classify_recording
+from monitor.posture.combine import combine, combine_states, sit_to_stand
 
 __all__ = [
     "Calibration",
@@ -20,5 +23,8 @@ __all__ = [
     "StreamClassifier",
     "calibrate",
     "classify_recording",
+    "combine",
+    "combine_states",
     "hold_direction",
+    "sit_to_stand",
 ]

@@ -10,22 +10,26 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
+import tzlocal
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from monitor.calendar_ics import busy_periods
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.messages import Topics, event_message, state_message, state_payload
 from monitor.model import Event, EventType, SampleBlock
 from monitor.pipeline import Pipeline, Step
+from monitor.prompts import PromptRules
 from monitor.summary import DayTotals, day_bounds, day_totals
-from monitor.tracker import TrackerRules
+from monitor.timewindows import parse_day, parse_window
+from monitor.tracker import TrackerOutput, TrackerRules
 
-from .adapters.notifiers import Notifier
+from .adapters.notifiers import Notifier, prompt_text
 from .adapters.publisher import Publisher
 from .adapters.store import Store
 
@@ -42,24 +46,49 @@ class Source(Protocol):
 
 def rules_from(settings: Settings) -> TrackerRules:
     t = settings.tracker
-    return TrackerRules(prompt_after=t.prompt_after_minutes * 60, repeat=t.repeat_minutes * 60,
-                        break_seconds=t.break_seconds)
+    return TrackerRules(break_seconds=t.break_seconds, max_gap=t.max_gap_minutes * 60)
+
+
+def wearer_zone(settings: Settings) -> tzinfo:
+    """The wearer's zone; the system's own when none is configured."""
+    return settings.tz() or tzlocal.get_localzone()
+
+
+def prompt_rules_from(settings: Settings) -> PromptRules:
+    t, sched, slump = settings.tracker, settings.schedule, settings.slump
+    return PromptRules(
+        prompt_after=t.prompt_after_minutes * 60, repeat=t.repeat_minutes * 60,
+        answer_window=t.answer_minutes * 60,
+        escalation=tuple(tuple(step) for step in settings.notify.escalation),
+        slump_hold=slump.hold_seconds, slump_interval=slump.interval_minutes * 60,
+        working_hours=tuple(parse_window(w) for w in sched.working_hours),
+        quiet_hours=tuple(parse_window(w) for w in sched.quiet_hours),
+        days_off=frozenset(parse_day(d) for d in sched.days_off),
+        tz=wearer_zone(settings),
+    )
+
+
+class Buzzer(Protocol):
+    async def buzz(self, wearable: str) -> bool: ...
 
 
 class Daemon:
     def __init__(self, settings: Settings, clock: Clock, store: Store, publisher: Publisher | None,
-                 notifiers: Sequence[Notifier] = ()) -> None:
+                 notifiers: Sequence[Notifier] = (), buzzer: Buzzer | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.store = store
         self.publisher = publisher
-        self.notifiers = list(notifiers)
+        # Channel name -> notifier; the log always hears every prompt.
+        self.notifiers = {n.name: n for n in notifiers}
+        self.buzzer = buzzer
         self.wearer = settings.wearer.id
         self.tz = settings.tz()
         self.topics = Topics(settings.mqtt.base_topic, self.wearer)
         self.primary = settings.wearables[0]
         self.pipeline = Pipeline(self.wearer, self.primary.placement, rules_from(settings),
-                                 store.snapshot(self.wearer))
+                                 prompt_rules_from(settings), store.snapshot(self.wearer),
+                                 store.prompter_snapshot(self.wearer))
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._last_published: tuple[str, str, float | None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -74,7 +103,8 @@ class Daemon:
     # --- processing ---------------------------------------------------------------------------
     def _handle(self, step: Step) -> None:
         out = step.output
-        self.store.record(self.wearer, out.bouts, out.events, self.pipeline.tracker.snapshot)
+        self.store.record(self.wearer, out.bouts, out.events, self.pipeline.tracker.snapshot,
+                          self.pipeline.prompter.snapshot)
         for event in out.events:
             self._announce(event)
         snap = self.pipeline.tracker.snapshot
@@ -90,11 +120,18 @@ class Daemon:
             self.publisher.publish(event_message(self.topics, event, self.tz))
         if event.type is EventType.PROMPT:
             self.prompts_delivered.append(event)
-            minutes = round(float(event.data.get("streak_seconds", 0)) / 60)
-            body = (f"You have been sitting for {minutes} minutes. Stand up and walk for 2-3 minutes; "
-                    "on the way back, open your hips with a gentle standing march.")
-            for notifier in self.notifiers:
-                self._spawn(notifier.notify("Time to move", body))
+            self._deliver(event, ["log", *event.data.get("channels", [])])
+        elif event.type is EventType.SLUMP_NUDGE:
+            self._deliver(event, ["log", "desktop"])
+
+    def _deliver(self, event: Event, channels: list[str]) -> None:
+        title, body = prompt_text(event)
+        for channel in dict.fromkeys(channels):
+            if channel == "buzz":
+                if self.buzzer is not None and self.settings.notify.buzz:
+                    self._spawn(self.buzzer.buzz(self.primary.name))
+            elif channel in self.notifiers:
+                self._spawn(self.notifiers[channel].notify(title, body, event))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         async def guarded() -> None:
@@ -105,6 +142,45 @@ class Daemon:
         task = asyncio.get_running_loop().create_task(guarded())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    # --- commands (CLI, dashboard, MQTT) -------------------------------------------------------
+    def snooze(self, minutes: int) -> str:
+        if not 1 <= minutes <= 240:
+            return "refused: snooze for 1 to 240 minutes"
+        self._apply(self.pipeline.prompter.snooze(self.clock.now(), minutes))
+        return f"snoozed for {minutes} minutes"
+
+    def pause(self, until: float | None = None) -> str:
+        now = self.clock.now()
+        if until is not None and until <= now:
+            return "refused: the pause would end in the past"
+        self._apply(self.pipeline.prompter.pause(now, until))
+        return "paused" if until is None else f"paused for {round((until - now) / 60)} minutes"
+
+    def resume(self) -> str:
+        self._apply(self.pipeline.prompter.resume(self.clock.now()))
+        return "resumed"
+
+    def set_busy(self, busy: bool) -> None:
+        """A do-not-disturb signal changed; a held prompt goes out on the next second of data."""
+        self.pipeline.prompter.set_busy(self.clock.now(), busy)
+        log.info("do-not-disturb: %s", "busy" if busy else "free")
+
+    def reload_calendar(self) -> None:
+        path = self.settings.schedule.calendar_file
+        if path is None:
+            return
+        try:
+            text = path.expanduser().read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            log.warning("calendar %s cannot be read (%s); keeping the previous busy periods", path, exc)
+            return
+        periods = busy_periods(text, wearer_zone(self.settings))
+        self.pipeline.prompter.set_calendar(periods)
+        log.info("calendar %s: %d busy periods", path, len(periods))
+
+    def _apply(self, events: list[Event]) -> None:
+        self._handle(Step(output=TrackerOutput(events=events)))
 
     def today(self) -> DayTotals:
         now = self.clock.now()
@@ -122,7 +198,7 @@ class Daemon:
         if self.publisher is None:
             return
         now = self.clock.now()
-        payload = state_payload(self.wearer, now, snap, self.today(), self.pipeline.tracker.next_prompt_at(),
+        payload = state_payload(self.wearer, now, snap, self.today(), self.pipeline.prompter.next_prompt_at(),
                                 self.tz)
         self.publisher.publish(state_message(self.topics, payload))
 
@@ -130,15 +206,16 @@ class Daemon:
     def _reschedule_prompt(self) -> None:
         if not self.scheduler.running:
             return
-        due = self.pipeline.tracker.next_prompt_at()
+        now = self.clock.now()
+        due = self.pipeline.prompter.next_wakeup(now)
         job = self.scheduler.get_job("prompt")
-        if due is None or due <= self.clock.now():
-            # Nothing to wait for: no streak, or the due instant has passed and the prompt now
-            # only waits for the samples that cover it, which arrive through `samples()`.
+        if due is None:
+            # Nothing to wait for: no streak, or a due prompt now only waits for the samples that
+            # cover its instant, which arrive through `samples()`.
             if job is not None:
                 job.remove()
             return
-        wall = datetime.now(UTC).timestamp() + self.clock.wall_delay(max(0.0, due - self.clock.now()))
+        wall = datetime.now(UTC).timestamp() + self.clock.wall_delay(max(0.0, due - now))
         run_at = datetime.fromtimestamp(wall, UTC)
         if job is not None and abs(job.next_run_time.timestamp() - wall) < 0.05:
             return
@@ -152,6 +229,9 @@ class Daemon:
     async def _on_heartbeat(self) -> None:
         self.publish_state()
 
+    async def _on_calendar(self) -> None:
+        self.reload_calendar()
+
     # --- lifecycle ---------------------------------------------------------------------------
     async def run(self, sources: Sequence[Source], stop: asyncio.Event,
                   extra: Sequence[Callable[[], Coroutine[Any, Any, Any]]] = ()) -> None:
@@ -159,6 +239,10 @@ class Daemon:
             self.publisher.start()
         self.scheduler.add_job(self._on_heartbeat, IntervalTrigger(seconds=max(
             0.5, self.clock.wall_delay(HEARTBEAT_SECONDS))), id="heartbeat")
+        if self.settings.schedule.calendar_file is not None:
+            self.reload_calendar()
+            self.scheduler.add_job(self._on_calendar, IntervalTrigger(seconds=max(
+                1.0, self.clock.wall_delay(self.settings.schedule.calendar_refresh_minutes * 60))), id="calendar")
         self.scheduler.start()
         self._reschedule_prompt()
         tasks = [asyncio.create_task(source.run(self), name=f"source:{source.name}") for source in sources]

@@ -38,3 +38,27 @@ live_state = Table(
     Column("t", Float, nullable=False),
     Column("snapshot", JSON, nullable=False),
 )
+
+# Settings changed on the dashboard, one row per section, layered over the configuration file;
+# the running daemon applies them without a restart.
+settings_overrides = Table(
+    "settings_overrides",
+    metadata,
+    Column("section", String(32), primary_key=True),
+    Column("settings", JSON, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Requests from the dashboard to the daemon (snooze, pause, resume, calibrate): the dashboard may run
+# in another process, so the store is the mailbox. The daemon sets done_at once it has acted.
+commands = Table(
+    "commands",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("wearer", String(64), nullable=False),
+    Column("t", Float, nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("args", JSON, nullable=False),
+    Column("done_at", Float, nullable=True),
+)
+Index("ix_commands_wearer_t", commands.c.wearer, commands.c.t)

@@ -15,12 +15,13 @@ from typing import Any
 import uvicorn
 
 from monitor.adapters.broker import EmbeddedBroker, broker_reachable
-from monitor.adapters.notifiers import DesktopNotifier, LogNotifier, Notifier
+from monitor.adapters.notifiers import DesktopNotifier, LogNotifier, Notifier, PushNotifier
 from monitor.adapters.publisher import Publisher
 from monitor.adapters.store import Store
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.daemon import Daemon, Source
+from monitor.errors import ConfigError
 from monitor.messages import Topics
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,14 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
     notifiers: list[Notifier] = [LogNotifier()]
     if settings.notify.desktop:
         notifiers.append(DesktopNotifier())
+    push_url = settings.notify.push_url
+    if settings.notify.push_url_file is not None:
+        try:
+            push_url = settings.notify.push_url_file.expanduser().read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError([f"notify.push_url_file: cannot be read ({exc.strerror})"]) from None
+    if push_url:
+        notifiers.append(PushNotifier(push_url, settings.notify.push_format))
     daemon = Daemon(settings, clock, store, publisher, notifiers)
 
     server: _QuietServer | None = None

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from monitor.errors import ConfigError
 from monitor.model import Placement
+from monitor.timewindows import parse_day, parse_window
 
 ENV_PREFIX = "SITMON_"
 CONFIG_ENV = "SITMON_CONFIG"
@@ -62,6 +63,40 @@ class TrackerSettings(_Section):
     prompt_after_minutes: Annotated[float, Field(gt=0, le=480)] = 30.0
     repeat_minutes: Annotated[float, Field(gt=0, le=480)] = 10.0
     break_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    answer_minutes: Annotated[float, Field(gt=0, le=120)] = 5.0
+    max_gap_minutes: Annotated[float, Field(gt=0, le=1440)] = 30.0
+
+
+def _windows(values: list[str]) -> list[str]:
+    for value in values:
+        parse_window(value)
+    return values
+
+
+class ScheduleSettings(_Section):
+    working_hours: list[str] = []
+    quiet_hours: list[str] = []
+    days_off: list[str] = []
+    dnd_topic: str = ""
+    calendar_file: Path | None = None
+    calendar_refresh_minutes: Annotated[float, Field(gt=0, le=1440)] = 5.0
+
+    @field_validator("working_hours", "quiet_hours")
+    @classmethod
+    def _valid_windows(cls, value: list[str]) -> list[str]:
+        return _windows(value)
+
+    @field_validator("days_off")
+    @classmethod
+    def _valid_days(cls, value: list[str]) -> list[str]:
+        for day in value:
+            parse_day(day)
+        return value
+
+
+class SlumpSettings(_Section):
+    hold_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    interval_minutes: Annotated[float, Field(ge=0, le=480)] = 10.0
 
 
 class MqttSettings(_Section):
@@ -72,7 +107,29 @@ class MqttSettings(_Section):
     client_id: str = ""
     username: str = ""
     password_file: Path | None = None
+    # Better from the environment (SITMON_MQTT__PASSWORD) or password_file than written in a file.
+    password: SecretStr = SecretStr("")
     keepalive: Annotated[int, Field(ge=5, le=3600)] = 60
+    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    tls: bool = False
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    reconnect_min_seconds: Annotated[int, Field(ge=1, le=3600)] = 1
+    reconnect_max_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    outbox_limit: Annotated[int, Field(ge=1, le=10_000_000)] = 10_000
+    discovery: bool = True
+    discovery_prefix: Annotated[str, Field(pattern=r"^[^#+/][^#+]*$")] = "homeassistant"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MqttSettings:
+        if self.reconnect_max_seconds < self.reconnect_min_seconds:
+            raise ValueError("reconnect_max_seconds must not be below reconnect_min_seconds")
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (a client certificate needs its key)")
+        if (self.ca_file or self.cert_file) and not self.tls:
+            raise ValueError("ca_file, cert_file and key_file need tls = true")
+        return self
 
 
 class StoreSettings(_Section):
@@ -94,8 +151,24 @@ class DashboardSettings(_Section):
     sitting_goal_hours: Annotated[float, Field(gt=0, le=24)] = 6.0
 
 
+Channel = Literal["desktop", "buzz", "push"]
+
+
 class NotifySettings(_Section):
     desktop: bool = True
+    buzz: bool = True
+    push_url: str = ""
+    push_url_file: Path | None = None
+    push_format: Literal["ntfy", "json"] = "ntfy"
+    escalation: Annotated[list[list[Channel]], Field(min_length=1)] = [
+        ["desktop"], ["desktop", "buzz"], ["desktop", "buzz", "push"]]
+
+    @field_validator("push_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
 
 class LogSettings(_Section):
@@ -106,6 +179,8 @@ class Settings(_Section):
     wearer: WearerSettings = WearerSettings()
     wearables: Annotated[list[WearableSettings], Field(min_length=1)] = [WearableSettings()]
     tracker: TrackerSettings = TrackerSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    slump: SlumpSettings = SlumpSettings()
     mqtt: MqttSettings = MqttSettings()
     store: StoreSettings = StoreSettings()
     dashboard: DashboardSettings = DashboardSettings()

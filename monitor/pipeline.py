@@ -1,4 +1,4 @@
-"""Wiring of the pure core for one wearer: samples -> posture states -> tracker -> bouts and events.
+"""Wiring of the pure core for one wearer: samples -> posture states -> tracker -> prompter.
 
 No IO: the daemon (live) and `replay` (a recording, as fast as possible) both drive this class, so
 they produce the same events for the same samples.
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from monitor.model import Placement, PostureState, SampleBlock
+from monitor.model import Event, Placement, PostureState, SampleBlock
 from monitor.posture import StreamClassifier
+from monitor.prompts import Prompter, PrompterSnapshot, PromptRules
 from monitor.tracker import Tracker, TrackerOutput, TrackerRules, TrackerSnapshot
 
 
@@ -18,26 +19,35 @@ class Step:
     states: list[PostureState] = field(default_factory=list)
     output: TrackerOutput = field(default_factory=TrackerOutput)
 
+    @property
+    def events(self) -> list[Event]:
+        return self.output.events
+
 
 class Pipeline:
     def __init__(self, wearer: str, placement: Placement, rules: TrackerRules,
-                 snapshot: TrackerSnapshot | None = None) -> None:
+                 prompt_rules: PromptRules | None = None, snapshot: TrackerSnapshot | None = None,
+                 prompter_snapshot: PrompterSnapshot | None = None) -> None:
         self.classifier = StreamClassifier(placement)
         self.tracker = Tracker(wearer, rules, snapshot)
+        self.prompter = Prompter(wearer, prompt_rules or PromptRules(), prompter_snapshot)
 
     def push(self, block: SampleBlock) -> Step:
-        return self._feed(self.classifier.push(block))
+        return self.feed_states(self.classifier.push(block))
 
     def tick(self, now: float) -> Step:
-        return Step(output=self.tracker.tick(now))
+        return Step(output=TrackerOutput(events=self.prompter.tick(now, self.tracker.snapshot)))
 
     def finish(self) -> Step:
-        step = self._feed(self.classifier.flush())
+        step = self.feed_states(self.classifier.flush())
         step.output.extend(self.tracker.finish())
         return step
 
-    def _feed(self, states: list[PostureState]) -> Step:
+    def feed_states(self, states: list[PostureState]) -> Step:
+        """Per-second judgements (from the classifier, or a test script) into tracker and prompter."""
         step = Step(states=states)
         for state in states:
-            step.output.extend(self.tracker.feed(state))
+            out = self.tracker.feed(state)
+            out.events.extend(self.prompter.observe(state, self.tracker.snapshot, out))
+            step.output.extend(out)
         return step

@@ -10,9 +10,10 @@ Theory of operation
   lying only end it once they have lasted `break_seconds` without interruption; a shorter stand
   (reaching for a file) leaves the streak running. `unknown` seconds (sensor gaps) neither extend
   the break nor end the streak: the streak's length is clock time since it started.
-- Move prompt: when the streak reaches `prompt_after`, and then every `repeat` while it lasts, but
-  only while the wearer is actually sitting; if they are up (a break not yet long enough) the
-  prompt waits until they sit down again or the break completes.
+- Gaps: a gap up to `max_gap` (default 30 min) is bridged: if the wearer sits before and after it,
+  the streak goes on and its clock keeps running (sitting totals never count the gap). A longer
+  gap ends the streak without a break (nobody knows what happened; typically the sensor was off).
+- Prompts are decided on top of these facts by `monitor.prompts.Prompter`.
 """
 
 from __future__ import annotations
@@ -28,9 +29,8 @@ AWAY = frozenset({Activity.STAND, Activity.MOVE, Activity.LIE})
 
 @dataclass(frozen=True, slots=True)
 class TrackerRules:
-    prompt_after: float = 30 * 60.0
-    repeat: float = 10 * 60.0
     break_seconds: float = 60.0
+    max_gap: float = 30 * 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +44,13 @@ class TrackerSnapshot:
     bout_start: float | None = None
     streak_start: float | None = None
     away_since: float | None = None
-    prompts_in_streak: int = 0
     event_seq: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "last_t": self.last_t, "activity": self.activity.value, "posture": self.posture.value,
             "confidence": self.confidence, "bout_start": self.bout_start, "streak_start": self.streak_start,
-            "away_since": self.away_since, "prompts_in_streak": self.prompts_in_streak,
-            "event_seq": self.event_seq,
+            "away_since": self.away_since, "event_seq": self.event_seq,
         }
 
     @classmethod
@@ -61,8 +59,7 @@ class TrackerSnapshot:
             last_t=data.get("last_t"), activity=Activity(data.get("activity", "unknown")),
             posture=Posture(data.get("posture", "unknown")), confidence=float(data.get("confidence", 0.0)),
             bout_start=data.get("bout_start"), streak_start=data.get("streak_start"),
-            away_since=data.get("away_since"), prompts_in_streak=int(data.get("prompts_in_streak", 0)),
-            event_seq=int(data.get("event_seq", 0)),
+            away_since=data.get("away_since"), event_seq=int(data.get("event_seq", 0)),
         )
 
 
@@ -89,13 +86,6 @@ class Tracker:
     def streak_seconds(self, now: float) -> float:
         return 0.0 if self._s.streak_start is None else max(0.0, now - self._s.streak_start)
 
-    def next_prompt_at(self) -> float | None:
-        """When the next move prompt falls due if the wearer keeps sitting (None: no streak)."""
-        s = self._s
-        if s.streak_start is None:
-            return None
-        return s.streak_start + self.rules.prompt_after + s.prompts_in_streak * self.rules.repeat
-
     def feed(self, state: PostureState) -> TrackerOutput:
         """Take the judgement for one second; return closed bouts and events."""
         out = TrackerOutput()
@@ -106,6 +96,8 @@ class Tracker:
             out.extend(self._close_bout(s.last_t + 1.0))
             out.bouts.append(Bout(s.last_t + 1.0, state.t, Activity.UNKNOWN, Posture.UNKNOWN))
             self._s = replace(self._s, bout_start=None, activity=Activity.UNKNOWN, posture=Posture.UNKNOWN)
+            if state.t - (s.last_t + 1.0) > self.rules.max_gap:
+                self._s = replace(self._s, streak_start=None, away_since=None)
         s = self._s
         if s.bout_start is None:
             self._s = replace(s, bout_start=state.t, activity=state.activity, posture=state.posture)
@@ -114,29 +106,6 @@ class Tracker:
             self._s = replace(self._s, bout_start=state.t, activity=state.activity, posture=state.posture)
         self._s = replace(self._s, last_t=state.t, confidence=state.confidence)
         out.extend(self._streak(state))
-        out.extend(self.tick(state.t + 1.0))
-        return out
-
-    def tick(self, now: float) -> TrackerOutput:
-        """Let time pass: issue a move prompt if one has fallen due.
-
-        The prompt needs data up to its due instant: a scheduler that wakes before the sensor's
-        samples for that moment have been classified changes nothing, so living and replaying
-        agree. The event is stamped with the instant it fell due (or when sitting resumed).
-        """
-        out = TrackerOutput()
-        due = self.next_prompt_at()
-        s = self._s
-        if (due is None or s.last_t is None or now < due or s.last_t + 1.0 < due
-                or s.activity is not Activity.SIT or s.away_since is not None):
-            return out
-        at = max(due, s.last_t)
-        number = s.prompts_in_streak + 1
-        out.events.append(self._event(EventType.PROMPT, at, {
-            "streak_started": s.streak_start, "streak_seconds": round(at - (s.streak_start or at)),
-            "number": number,
-        }))
-        self._s = replace(self._s, prompts_in_streak=number)
         return out
 
     def finish(self) -> TrackerOutput:
@@ -158,7 +127,7 @@ class Tracker:
         s = self._s
         if state.activity is Activity.SIT:
             if s.streak_start is None:
-                self._s = replace(s, streak_start=state.t, away_since=None, prompts_in_streak=0)
+                self._s = replace(s, streak_start=state.t, away_since=None)
                 out.events.append(self._event(EventType.SITTING_STARTED, state.t, {}))
             else:
                 self._s = replace(s, away_since=None)
@@ -168,9 +137,9 @@ class Tracker:
             if s.streak_start is not None and state.t + 1.0 - away_since >= self.rules.break_seconds:
                 out.events.append(self._event(EventType.BREAK_TAKEN, state.t + 1.0, {
                     "streak_started": s.streak_start, "streak_seconds": round(away_since - s.streak_start),
-                    "break_started": away_since, "prompts": s.prompts_in_streak,
+                    "break_started": away_since,
                 }))
-                self._s = replace(self._s, streak_start=None, prompts_in_streak=0)
+                self._s = replace(self._s, streak_start=None)
         return out
 
     def _close_bout(self, end: float) -> TrackerOutput:

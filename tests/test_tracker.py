@@ -1,4 +1,4 @@
-"""The tracker as a state machine: scripted seconds in, bouts and events out."""
+"""The tracker as a state machine: scripted seconds in, bouts and streak events out."""
 
 from __future__ import annotations
 
@@ -24,52 +24,43 @@ def events_of(out: TrackerOutput, type_: EventType) -> list:
     return [e for e in out.events if e.type is type_]
 
 
-def test_first_prompt_falls_due_at_thirty_minutes_of_sitting():
-    out, _ = run(Tracker("w", TrackerRules()), [(SIT, 31 * 60)])
-    prompts = events_of(out, EventType.PROMPT)
-    assert [p.t - T0 for p in prompts] == [1800.0]
-    assert prompts[0].data["streak_seconds"] == 1800
-    assert events_of(out, EventType.SITTING_STARTED)[0].t == T0
-
-
-def test_prompt_repeats_while_still_sitting():
-    out, _ = run(Tracker("w", TrackerRules(repeat=600)), [(SIT, 51 * 60)])
-    assert [p.t - T0 for p in events_of(out, EventType.PROMPT)] == [1800.0, 2400.0, 3000.0]
-    assert [p.data["number"] for p in events_of(out, EventType.PROMPT)] == [1, 2, 3]
-
-
-def test_short_stand_does_not_reset_the_streak():
-    out, _ = run(Tracker("w", TrackerRules()), [(SIT, 20 * 60), (STAND, 30), (SIT, 11 * 60)])
+def test_short_stand_does_not_end_the_streak():
+    tracker = Tracker("w", TrackerRules())
+    out, _ = run(tracker, [(SIT, 20 * 60), (STAND, 59), (SIT, 11 * 60)])
     assert not events_of(out, EventType.BREAK_TAKEN)
-    assert [p.t - T0 for p in events_of(out, EventType.PROMPT)] == [1800.0]
+    assert tracker.snapshot.streak_start == T0
 
 
-def test_sixty_second_break_resets_the_streak_and_no_prompt_follows():
+def test_sixty_second_break_ends_the_streak():
     out, _ = run(Tracker("w", TrackerRules()), [(SIT, 25 * 60), (MOVE, 60), (SIT, 25 * 60)])
     breaks = events_of(out, EventType.BREAK_TAKEN)
     assert len(breaks) == 1
     assert breaks[0].t - T0 == 25 * 60 + 60
     assert breaks[0].data["streak_seconds"] == 25 * 60
-    assert not events_of(out, EventType.PROMPT)
-    assert len(events_of(out, EventType.SITTING_STARTED)) == 2
+    assert breaks[0].data["break_started"] == T0 + 25 * 60
+    assert [e.t - T0 for e in events_of(out, EventType.SITTING_STARTED)] == [0, 26 * 60]
 
 
-def test_no_prompt_while_standing_it_waits_until_sitting_again():
-    out, _ = run(Tracker("w", TrackerRules()), [(SIT, 29 * 60 + 50), (STAND, 40), (SIT, 60)])
-    prompts = events_of(out, EventType.PROMPT)
-    assert len(prompts) == 1
-    assert prompts[0].t - T0 == 29 * 60 + 50 + 40
+def test_break_length_is_configurable():
+    out, _ = run(Tracker("w", TrackerRules(break_seconds=120)), [(SIT, 600), (STAND, 90), (SIT, 60)])
+    assert not events_of(out, EventType.BREAK_TAKEN)
 
 
-def test_a_sensor_gap_is_neither_sitting_nor_a_break():
+def test_a_short_sensor_gap_is_neither_sitting_nor_a_break():
     tracker = Tracker("w", TrackerRules())
     out, _ = run(tracker, [(SIT, 10 * 60), (UNKNOWN, 5 * 60), (SIT, 16 * 60)])
     assert not events_of(out, EventType.BREAK_TAKEN)
-    assert [p.t - T0 for p in events_of(out, EventType.PROMPT)] == [1800.0]
+    assert tracker.snapshot.streak_start == T0  # bridged: the streak goes on
     gaps = [b for b in out.bouts if b.activity is UNKNOWN]
     assert [(g.start - T0, g.end - T0) for g in gaps] == [(600.0, 900.0)]
-    sitting = sum(b.seconds for b in out.bouts if b.activity is SIT)
-    assert sitting == 10 * 60  # the second sitting bout is still open
+    assert sum(b.seconds for b in out.bouts if b.activity is SIT) == 10 * 60  # the gap is not sitting
+
+
+def test_a_long_sensor_gap_ends_the_streak_without_a_break():
+    tracker = Tracker("w", TrackerRules(max_gap=30 * 60))
+    out, _ = run(tracker, [(SIT, 10 * 60), (UNKNOWN, 31 * 60), (SIT, 60)])
+    assert not events_of(out, EventType.BREAK_TAKEN)
+    assert [e.t - T0 for e in events_of(out, EventType.SITTING_STARTED)] == [0, 41 * 60]
 
 
 def test_bouts_tile_time_without_overlap():
@@ -81,29 +72,16 @@ def test_bouts_tile_time_without_overlap():
     assert end - T0 == 200
 
 
-def test_snapshot_restores_the_streak_and_does_not_repeat_a_prompt():
+def test_snapshot_round_trip_continues_the_streak():
     first = Tracker("w", TrackerRules())
-    out1, t = run(first, [(SIT, 35 * 60)])
-    snapshot = TrackerSnapshot.from_json(first.snapshot.to_json())
-    second = Tracker("w", TrackerRules(), snapshot)
-    out2, _ = run(second, [(SIT, 6 * 60)], start=t)
-    assert [p.t - T0 for p in events_of(out1, EventType.PROMPT)] == [1800.0]
-    assert [p.t - T0 for p in events_of(out2, EventType.PROMPT)] == [2400.0]
-    assert not events_of(out2, EventType.SITTING_STARTED)
-    ids = [e.id for e in out1.events + out2.events]
-    assert len(ids) == len(set(ids))
+    _, t = run(first, [(SIT, 35 * 60)])
+    second = Tracker("w", TrackerRules(), TrackerSnapshot.from_json(first.snapshot.to_json()))
+    out, _ = run(second, [(SIT, 60)], start=t)
+    assert not events_of(out, EventType.SITTING_STARTED)
+    assert second.snapshot.streak_start == T0
 
 
-def test_tick_without_data_up_to_the_due_instant_changes_nothing():
-    tracker = Tracker("w", TrackerRules())
-    run(tracker, [(SIT, 1000)])
-    assert tracker.tick(T0 + 1800).events == []  # samples only reached T0 + 1000
-    out, _ = run(tracker, [(SIT, 800)], start=T0 + 1000)
-    assert [e.t - T0 for e in events_of(out, EventType.PROMPT)] == [1800.0]
-    assert tracker.tick(T0 + 1900).events == []  # never twice
-
-
-def test_identical_input_gives_identical_events():
+def test_identical_input_gives_identical_output():
     plan = [(SIT, 40 * 60), (MOVE, 120), (SIT, 35 * 60)]
     a, _ = run(Tracker("w", TrackerRules()), plan)
     b, _ = run(Tracker("w", TrackerRules()), plan)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, delete, event, insert, select
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.model import Activity, Bout, Event, EventType, Posture
+from monitor.prompts import PrompterSnapshot
 from monitor.schema import bouts, events, live_state
 from monitor.tracker import TrackerSnapshot
 
@@ -75,8 +76,12 @@ class Store:
         self.engine.dispose()
 
     def record(self, wearer: str, new_bouts: Iterable[Bout], new_events: Iterable[Event],
-               snapshot: TrackerSnapshot | None) -> None:
-        """Write one step of the tracker atomically: its bouts, its events and the snapshot after it."""
+               snapshot: TrackerSnapshot | None, prompter: PrompterSnapshot | None = None,
+               also: Callable[[Connection], None] | None = None) -> None:
+        """Write one step atomically: its bouts, its events and the tracker and prompter snapshots after it.
+
+        `also` writes more in the same transaction (the MQTT outbox queues the step's events there).
+        """
         bout_rows = [_bout_row(wearer, b) for b in new_bouts]
         event_rows = [_event_row(e) for e in new_events]
         with self.engine.begin() as conn:
@@ -87,18 +92,30 @@ class Store:
                 if conn.execute(select(events.c.id).where(events.c.id == row["id"])).first() is None:
                     conn.execute(insert(events), row)
             if snapshot is not None and snapshot.last_t is not None:
-                values = {"wearer": wearer, "t": snapshot.last_t, "snapshot": snapshot.to_json()}
+                state = {"tracker": snapshot.to_json(),
+                         "prompter": prompter.to_json() if prompter is not None else None}
+                values = {"wearer": wearer, "t": snapshot.last_t, "snapshot": state}
                 if self.engine.dialect.name == "sqlite":
                     stmt = sqlite_insert(live_state).values(values)
                     conn.execute(stmt.on_conflict_do_update(index_elements=["wearer"], set_=values))
                 else:
                     conn.execute(delete(live_state).where(live_state.c.wearer == wearer))
                     conn.execute(insert(live_state), values)
+            if also is not None:
+                also(conn)
 
-    def snapshot(self, wearer: str) -> TrackerSnapshot | None:
+    def _live(self, wearer: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(live_state.c.snapshot).where(live_state.c.wearer == wearer)).first()
-        return TrackerSnapshot.from_json(row[0]) if row else None
+        return dict(row[0]) if row else None
+
+    def snapshot(self, wearer: str) -> TrackerSnapshot | None:
+        live = self._live(wearer)
+        return TrackerSnapshot.from_json(live["tracker"]) if live and live.get("tracker") else None
+
+    def prompter_snapshot(self, wearer: str) -> PrompterSnapshot | None:
+        live = self._live(wearer)
+        return PrompterSnapshot.from_json(live["prompter"]) if live and live.get("prompter") else None
 
     def bouts_between(self, wearer: str, start: float, end: float) -> list[Bout]:
         query = (select(bouts).where(bouts.c.wearer == wearer, bouts.c.end > start, bouts.c.start < end)

@@ -85,6 +85,14 @@ def sit_f1(c: npt.NDArray[np.int64]) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
 
 
+def lie_as_sit(c: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    out = c.copy()
+    lie = PRED.index("lie")
+    out[:, 0] += out[:, lie]
+    out[:, lie] = 0
+    return out
+
+
 def acc3(c: npt.NDArray[np.int64]) -> float:
     total = int(c.sum())
     return float(np.trace(c[:, :3])) / total if total else float("nan")
@@ -166,10 +174,12 @@ def confusion(truth: dict[int, str], pred: dict[int, str]) -> npt.NDArray[np.int
 
 # ---- classifiers ---------------------------------------------------------------------------------
 
-def run_sitmon(rec: Recording, settings: Settings) -> tuple[dict[int, str], float]:
-    start = time.perf_counter()
-    states = classify_recording(rec.block, rec.placement, settings=settings)
-    wall = time.perf_counter() - start
+def run_sitmon(rec: Recording, settings: Settings, repeats: int = 1) -> tuple[dict[int, str], float]:
+    wall = float("inf")
+    for _ in range(repeats):  # the fastest of a few runs: a file takes milliseconds, timers jitter
+        start = time.perf_counter()
+        states = classify_recording(rec.block, rec.placement, settings=settings)
+        wall = min(wall, time.perf_counter() - start)
     origin = float(rec.block.t[0])
     pred: dict[int, str] = {}
     for s in states:
@@ -304,6 +314,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"shipped defaults, nothing fitted: sit angle {base.trunk_sit_degrees:g}, standing anchor "
               f"{base.stand_anchor_degrees:g}, separation {base.min_separation_degrees:g} degrees")
 
+    if not args.no_peer:  # import and first-call costs are not part of the peer's rate
+        first = next(c.rec for c in cases if c.rec.dataset == "wisdm")
+        run_peer(replace(first, block=SampleBlock(first.block.t[:2000], first.block.xyz[:2000])))
     rows: list[tuple[str, int, str, npt.NDArray[np.int64], float, int, npt.NDArray[np.int64] | None,
                      float]] = []
     for case in cases:
@@ -311,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = base
         if rec.dataset == "casale" and rec.subject in fitted:
             settings = trunk_settings(base, fitted[rec.subject])
-        pred, wall = run_sitmon(rec, settings)
+        pred, wall = run_sitmon(rec, settings, repeats=3)
         c = confusion(case.truth, pred)
         peer_c: npt.NDArray[np.int64] | None = None
         peer_wall = float("nan")
@@ -352,6 +365,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"({samples / pw / 1e6:.3f} M samples/s; sitmon {pw / wall:.0f}x faster)")
                 summary[f"peer_{key}_sit_f1"] = sit_f1(pc)
                 summary[f"peer_{key}_acc3"] = acc3(pc)
+                # acti-motus calls many pocket seconds "lie" (a rotated, horizontal thigh): score
+                # it also with lying counted as sitting, the most generous reading for it.
+                line += (f"\n{'':19}with lie counted as sit: sitmon sit_F1={fmt(sit_f1(lie_as_sit(c)))}, "
+                         f"acti-motus sit_F1={fmt(sit_f1(lie_as_sit(pc)))}")
+                summary[f"peer_{key}_sit_f1_lie_as_sit"] = sit_f1(lie_as_sit(pc))
             print(line)
             print_confusion(f"{ds} {copy}, sitmon", c)
             if peer_sel:
@@ -359,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     order = ["casale_sit_f1", "casale_acc3", "wisdm_sit_f1", "peer_wisdm_sit_f1",
              "casale_shuffled_sit_f1", "casale_shuffled_acc3", "wisdm_acc3", "peer_wisdm_acc3",
-             "wisdm_shuffled_sit_f1", "peer_wisdm_shuffled_sit_f1"]
+             "wisdm_shuffled_sit_f1", "peer_wisdm_shuffled_sit_f1", "peer_wisdm_sit_f1_lie_as_sit"]
     print(" ".join(f"{k}={summary[k]:.3f}" for k in order if k in summary))
     return 0
 

@@ -163,3 +163,4 @@ def main() -> None:
 
 
 # Command groups that live in their own modules register themselves on `cli` when imported.
+from monitor import cli_ops  # noqa: E402, F401

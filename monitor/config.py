@@ -135,6 +135,8 @@ class MqttSettings(_Section):
 class StoreSettings(_Section):
     path: Path = Path("~/.local/state/sitmon/sitmon.sqlite3")
     url: str = ""
+    keep_days: Annotated[float, Field(ge=0)] = 0.0
+    raw_keep_days: Annotated[float, Field(ge=0)] = 30.0
 
     def sqlalchemy_url(self) -> str:
         if self.url:

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import signal
 import socket
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,10 +36,9 @@ class _QuietServer(uvicorn.Server):
 
 
 def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("amqtt", "transitions", "apscheduler", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from monitor.logging_setup import configure
+
+    configure(level)
 
 
 @dataclass
@@ -61,6 +59,9 @@ def port_free(host: str, port: int) -> bool:
 
 
 async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], options: RunOptions) -> Daemon:
+    from monitor.service_ops import ServiceOps
+
+    ops = ServiceOps(settings)  # first: it tells the log which secrets to hide
     store = Store.open(settings.store.sqlalchemy_url())
     broker: EmbeddedBroker | None = None
     publisher: Publisher | None = None
@@ -105,8 +106,9 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
         _banner(settings, broker is not None)
     server_task = asyncio.create_task(_serve_dashboard(server, stop)) if server is not None else None
     try:
-        await daemon.run(sources, stop)
+        await daemon.run(sources, stop, extra=ops.tasks(daemon, None if server is None else lambda: server.started))
     finally:
+        ops.stopping(daemon)
         if server is not None and server_task is not None:
             server.should_exit = True
             await asyncio.wait_for(server_task, 10)
@@ -114,6 +116,7 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
             loop.remove_signal_handler(sig)
         if broker is not None:
             await broker.stop()
+        ops.stopped(daemon)
         store.close()
     return daemon
 

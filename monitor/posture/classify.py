@@ -35,6 +35,7 @@ MIN_SAMPLES_PER_SECOND = 3
 STILL_G = 0.03  # spread below which a second can feed the auto-calibration
 MOVE_G = 0.10  # spread (g) above which a second may be a step
 WALK_MIN_RUN = 3  # consecutive gait seconds before a second may teach the upright reference
+REF_MIN_SECONDS = 5  # gait seconds before the learned upright reference is trusted
 WALK_MAX_G = 1.5  # above this spread it is not walking (jumps, knocks): do not learn from it
 VIGOROUS_G = 0.3  # spread (g) that counts as moving even when it does not look like steps
 WALK_MIN_VERTICAL_SHARE = 0.35  # share of the dynamic variance along gravity while walking
@@ -283,7 +284,9 @@ class StreamClassifier:
             if key != ref_key:
                 ref_key = key
                 r0, r1, r2, learned = d0, d1, d2, self._calibrated
-                if self._ref_raw is not None:
+                # A few seconds of gait-like motion can be a fidget in a chair: the reference
+                # counts only once enough walking has been seen.
+                if self._ref_raw is not None and self._ref_seconds >= REF_MIN_SECONDS:
                     q0, q1, q2 = (self._ref_raw[0] - o[0], self._ref_raw[1] - o[1], self._ref_raw[2] - o[2])
                     qn = math.sqrt(q0 * q0 + q1 * q1 + q2 * q2)
                     if qn > 0:

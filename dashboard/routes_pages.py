@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,6 +30,8 @@ NOTICES = {
     "saved": "Settings saved; the running daemon applies them now.",
 }
 SNOOZE_CHOICES = (15, 30, 60)
+# Our forms are a few hundred bytes; anything near this is not one of them.
+MAX_FORM_BYTES = 64 * 1024
 
 
 class FormError(Exception):
@@ -65,8 +68,14 @@ def pages_router(dash: Dashboard, templates: Jinja2Templates) -> APIRouter:
         return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
     async def checked_form(request: Request) -> dict[str, str]:
-        form = await request.form()
-        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = await request.body()
+        if kind != "application/x-www-form-urlencoded" or len(body) > MAX_FORM_BYTES:
+            raise FormError("This form could not be read; please send it from the dashboard's page.", 400)
+        try:
+            values = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200))
+        except (UnicodeDecodeError, ValueError):
+            raise FormError("This form could not be read; please send it from the dashboard's page.", 400) from None
         if not csrf_ok(request, values.get("csrf_token", "")):
             raise FormError("This form has expired or did not come from this dashboard. Reload the page and "
                             "try again.", 403)

@@ -41,7 +41,7 @@ VIGOROUS_G = 0.3  # spread (g) that counts as moving even when it does not look 
 WALK_MIN_VERTICAL_SHARE = 0.35  # share of the dynamic variance along gravity while walking
 WALK_MAX_CROSSINGS = 11  # sign changes of the vertical signal per second (steps are ~2 Hz)
 THIGH_SIT_DEGREES = 45.0
-TRUNK_SIT_DEGREES = 12.0  # fitted on all ten Casale dev subjects (see bench/evaluate.py)
+TRUNK_SIT_DEGREES = 14.0  # fitted on all ten Casale dev subjects (see bench/evaluate.py)
 TRUNK_LIE_DEGREES = 60.0
 MOVE_MAX_TILT_DEGREES = 35.0  # moving with the segment further than this from upright is a fidget
 THIGH_LIE_ROLL_DEGREES = 65.0
@@ -84,7 +84,7 @@ class Settings:
     pocket_reference_rate: float = 0.05
     trunk_clusters: bool = True
     stand_anchor_degrees: float = 12.0  # the standing centroid stays this close to the gait reference
-    min_separation_degrees: float = 6.0  # centroids closer than this are taken as one posture
+    min_separation_degrees: float = 8.0  # centroids closer than this are taken as one posture
 
 
 def _deg(cos: float) -> float:

@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python bench/throughput.py [--hours 24] [--rate 50]
+    .venv/bin/python bench/throughput.py [--hours 24] [--rate 50] [--repeats 3]
 
 Classifies a synthetic day (sitting, standing, walking and lying in turn, 50 Hz by default) with
 `classify_recording`, and again streamed in one-second blocks as the daemon would push them, for
@@ -48,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--repeats", type=int, default=3, help="whole-file runs; the fastest counts")
     args = parser.parse_args(argv)
     t, xyz = synthetic_day(args.hours, args.rate)
     block = SampleBlock(t, xyz)
@@ -57,9 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     best_rate = math.inf
     for placement in Placement:
         classify_recording(SampleBlock(t[:5000], xyz[:5000]), placement)  # warm up
-        start = time.perf_counter()
-        states = classify_recording(block, placement)
-        whole = time.perf_counter() - start
+        whole = math.inf
+        for _ in range(args.repeats):  # the fastest run: other processes only ever slow it down
+            start = time.perf_counter()
+            states = classify_recording(block, placement)
+            whole = min(whole, time.perf_counter() - start)
         step = int(args.rate)
         c = StreamClassifier(placement, origin=float(t[0]))
         start = time.perf_counter()

@@ -45,14 +45,15 @@ def run(config: Path | None) -> None:
     asyncio.run(serve(settings, clock, sources, RunOptions()))
 
 
-def _sources(settings: Settings, clock: Any) -> list[Any]:
+def _sources(settings: Settings, clock: Any, script_start: float | None = None) -> list[Any]:
     from monitor.adapters.emulator import EmulatedWearable
     from monitor.scripted_day import DEMO_DAY
 
     sources: list[Any] = []
     for wearable in settings.wearables:
         if wearable.kind == "emulated":
-            sources.append(EmulatedWearable(wearable.name, DEMO_DAY, clock, wearable.rate_hz))
+            sources.append(EmulatedWearable(wearable.name, DEMO_DAY, clock, wearable.rate_hz,
+                                            script_start=script_start))
         else:
             raise ConfigError([f"wearables.{wearable.name}.kind: {wearable.kind!r} needs the Bluetooth "
                                "connection manager, which this build does not include yet"])
@@ -68,16 +69,21 @@ def _sources(settings: Settings, clock: Any) -> list[Any]:
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Settings file (TOML).")
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Demo database (default: a fresh file in ~/.local/state/sitmon).")
-def demo(speed: float, duration: float | None, port: int | None, config: Path | None, db: Path | None) -> None:
+@click.option("--resume", is_flag=True,
+              help="Keep the database and continue the emulated day where the last demo stopped.")
+def demo(speed: float, duration: float | None, port: int | None, config: Path | None, db: Path | None,
+         resume: bool) -> None:
     """Run everything with an emulated wearable and a sped-up day: no hardware, no broker needed."""
+    from monitor.adapters.store import Store
     from monitor.clock import ScaledClock
     from monitor.config import WearableSettings
     from monitor.service import RunOptions, serve, setup_logging, summary_line
 
     base = _settings(config)
     db = db or Path("~/.local/state/sitmon/demo.sqlite3").expanduser()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    if not resume:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
     dashboard = base.dashboard.model_copy(update={"port": port}) if port else base.dashboard
     settings = base.model_copy(update={
         "store": base.store.model_copy(update={"path": db, "url": ""}),
@@ -88,8 +94,15 @@ def demo(speed: float, duration: float | None, port: int | None, config: Path | 
     tz = settings.tz()
     today = datetime.now(tz).astimezone(tz).date() if tz else datetime.now().astimezone().date()
     start = datetime.combine(today, DEMO_DAY_STARTS, tz if tz else datetime.now().astimezone().tzinfo)
-    clock = ScaledClock(origin=start.timestamp(), speed=speed)
-    daemon = asyncio.run(serve(settings, clock, _sources(settings, clock),
+    origin = start.timestamp()
+    if resume and db.exists():
+        store = Store.open(settings.store.sqlalchemy_url())
+        snapshot = store.snapshot(settings.wearer.id)
+        store.close()
+        if snapshot is not None and snapshot.last_t is not None and snapshot.last_t + 1 > origin:
+            origin = snapshot.last_t + 1.0
+    clock = ScaledClock(origin=origin, speed=speed)
+    daemon = asyncio.run(serve(settings, clock, _sources(settings, clock, script_start=start.timestamp()),
                                RunOptions(duration=duration, embedded_broker=True, banner=True)))
     summary = summary_line(daemon)
     click.echo("demo finished: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
@@ -163,4 +176,4 @@ def main() -> None:
 
 
 # Command groups that live in their own modules register themselves on `cli` when imported.
-from monitor import cli_ops  # noqa: E402, F401
+from monitor import cli_prompts  # noqa: E402, F401

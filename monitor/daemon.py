@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
@@ -29,6 +30,7 @@ from monitor.summary import DayTotals, day_bounds, day_totals
 from monitor.timewindows import parse_day, parse_window
 from monitor.tracker import TrackerOutput, TrackerRules
 
+from .adapters import mailbox
 from .adapters.notifiers import Notifier, prompt_text
 from .adapters.publisher import Publisher
 from .adapters.store import Store
@@ -54,7 +56,7 @@ def wearer_zone(settings: Settings) -> tzinfo:
     return settings.tz() or tzlocal.get_localzone()
 
 
-def prompt_rules_from(settings: Settings) -> PromptRules:
+def prompt_rules_from(settings: Settings, tz: tzinfo | None = None) -> PromptRules:
     t, sched, slump = settings.tracker, settings.schedule, settings.slump
     return PromptRules(
         prompt_after=t.prompt_after_minutes * 60, repeat=t.repeat_minutes * 60,
@@ -64,7 +66,7 @@ def prompt_rules_from(settings: Settings) -> PromptRules:
         working_hours=tuple(parse_window(w) for w in sched.working_hours),
         quiet_hours=tuple(parse_window(w) for w in sched.quiet_hours),
         days_off=frozenset(parse_day(d) for d in sched.days_off),
-        tz=wearer_zone(settings),
+        tz=tz or wearer_zone(settings),
     )
 
 
@@ -76,6 +78,8 @@ class Daemon:
     def __init__(self, settings: Settings, clock: Clock, store: Store, publisher: Publisher | None,
                  notifiers: Sequence[Notifier] = (), buzzer: Buzzer | None = None) -> None:
         self.settings = settings
+        self._base_settings = settings
+        self._overrides_version = 0.0
         self.clock = clock
         self.store = store
         self.publisher = publisher
@@ -161,6 +165,63 @@ class Daemon:
         self._apply(self.pipeline.prompter.resume(self.clock.now()))
         return "resumed"
 
+    def calibrate(self, wearable: str | None = None) -> str:
+        name = wearable or self.primary.name
+        if name not in {w.name for w in self.settings.wearables}:
+            return f"refused: no wearable named {name!r}"
+        return (f"calibration of {name} is done with `sitmon calibrate`: it asks you to stand, then sit, "
+                "upright for a few seconds each")
+
+    def run_command(self, name: str, args: dict[str, Any]) -> str:
+        """One command from any source (CLI mailbox, dashboard, MQTT); the answer says what happened."""
+        try:
+            if name == "snooze":
+                return self.snooze(int(args.get("minutes", 0)))
+            if name == "pause":
+                minutes = args.get("minutes")
+                until = self.clock.now() + float(minutes) * 60 if minutes else None
+                return self.pause(until)
+            if name == "resume":
+                return self.resume()
+            if name == "calibrate":
+                wearable = args.get("wearable")
+                return self.calibrate(str(wearable) if wearable else None)
+        except (TypeError, ValueError) as exc:
+            return f"refused: {exc}"
+        return f"refused: unknown command {name!r}"
+
+    def process_mailbox(self) -> None:
+        engine = self.store.engine
+        for command in mailbox.pending(engine, self.wearer):
+            if time.time() - command.t > mailbox.STALE_SECONDS:
+                response = "expired: it was left while the daemon was not running"
+            else:
+                response = self.run_command(command.name, command.args)
+            log.info("command %s %s: %s", command.name, command.args, response)
+            mailbox.finish(engine, command.id, response)
+        version = mailbox.overrides_version(engine)
+        if version > self._overrides_version:
+            self._overrides_version = version
+            self.apply_overrides(mailbox.overrides(engine))
+
+    def apply_overrides(self, sections: dict[str, dict[str, Any]]) -> bool:
+        """Layer settings saved on the dashboard over the configuration, without a restart."""
+        merged = self._base_settings.model_dump(mode="json")
+        for section, values in sections.items():
+            if isinstance(merged.get(section), dict):
+                merged[section] = {**merged[section], **values}
+        try:
+            settings = Settings.model_validate(merged)
+        except ValueError as exc:
+            log.error("settings saved on the dashboard are invalid and were not applied: %s", exc)
+            return False
+        self.settings = settings
+        self.pipeline.tracker.rules = rules_from(settings)
+        self.pipeline.prompter.set_rules(prompt_rules_from(settings))
+        self._reschedule_prompt()
+        log.info("applied settings for %s", ", ".join(sorted(sections)) or "nothing")
+        return True
+
     def set_busy(self, busy: bool) -> None:
         """A do-not-disturb signal changed; a held prompt goes out on the next second of data."""
         self.pipeline.prompter.set_busy(self.clock.now(), busy)
@@ -232,6 +293,9 @@ class Daemon:
     async def _on_calendar(self) -> None:
         self.reload_calendar()
 
+    async def _on_mailbox(self) -> None:
+        self.process_mailbox()
+
     # --- lifecycle ---------------------------------------------------------------------------
     async def run(self, sources: Sequence[Source], stop: asyncio.Event,
                   extra: Sequence[Callable[[], Coroutine[Any, Any, Any]]] = ()) -> None:
@@ -243,6 +307,9 @@ class Daemon:
             self.reload_calendar()
             self.scheduler.add_job(self._on_calendar, IntervalTrigger(seconds=max(
                 1.0, self.clock.wall_delay(self.settings.schedule.calendar_refresh_minutes * 60))), id="calendar")
+        # The mailbox is polled in wall time: people wait for their snooze, whatever the clock's speed.
+        self.scheduler.add_job(self._on_mailbox, IntervalTrigger(seconds=1.0), id="mailbox")
+        self.process_mailbox()
         self.scheduler.start()
         self._reschedule_prompt()
         tasks = [asyncio.create_task(source.run(self), name=f"source:{source.name}") for source in sources]

@@ -86,7 +86,7 @@ async def test_demo_day_reaches_the_broker_the_store_and_the_api(tmp_path, broke
     assert [p["t"] for p in today["prompts"]] == ["2026-11-25T09:30:00+00:00", "2026-11-25T10:34:30+00:00"]
     assert today["totals"]["breaks"] >= 2
     assert today["current"]["activity"] == "sit"
-    assert page.status_code == 200 and "Sitting today" in page.text
+    assert page.status_code == 200 and "<h1" in page.text  # the pages themselves: tests/test_dashboard*.py
 
     root = f"{base_topic}/demo"
     messages = sub.wait_for(lambda m: m[0].endswith("/event/prompt"), count=2)

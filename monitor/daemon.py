@@ -23,6 +23,7 @@ from monitor.calendar_ics import busy_periods
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.messages import Topics, event_message, state_message, state_payload
+from monitor.metrics import SAMPLES, count_classified, count_event
 from monitor.model import Event, EventType, SampleBlock
 from monitor.pipeline import Pipeline, Step
 from monitor.prompts import PromptRules
@@ -34,6 +35,7 @@ from .adapters import mailbox
 from .adapters.notifiers import Notifier, prompt_text
 from .adapters.publisher import Publisher
 from .adapters.store import Store
+from .adapters.store_guard import GuardedWriter
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,7 @@ class Daemon:
         self._overrides_version = 0.0
         self.clock = clock
         self.store = store
+        self.writer = GuardedWriter(store)  # rides out a full disk: holds steps, keeps prompting
         self.publisher = publisher
         # Channel name -> notifier; the log always hears every prompt.
         self.notifiers = {n.name: n for n in notifiers}
@@ -100,6 +103,7 @@ class Daemon:
 
     # --- the sink that sources call ------------------------------------------------------------
     def samples(self, wearable: str, block: SampleBlock) -> None:
+        SAMPLES.inc(len(block), sensor=wearable)
         if wearable != self.primary.name:
             return  # combining several sensors is the classifier's job; until then the first one rules
         self._handle(self.pipeline.push(block))
@@ -107,7 +111,8 @@ class Daemon:
     # --- processing ---------------------------------------------------------------------------
     def _handle(self, step: Step) -> None:
         out = step.output
-        self.store.record(self.wearer, out.bouts, out.events, self.pipeline.tracker.snapshot,
+        count_classified([s.activity.value for s in step.states], self.pipeline.tracker.snapshot.activity.value)
+        self.writer.record(self.wearer, out.bouts, out.events, self.pipeline.tracker.snapshot,
                           self.pipeline.prompter.snapshot)
         for event in out.events:
             self._announce(event)
@@ -118,6 +123,7 @@ class Daemon:
         self._reschedule_prompt()
 
     def _announce(self, event: Event) -> None:
+        count_event(event.type.value, event.data)
         log.info("event %s at %s %s", event.type.value, datetime.fromtimestamp(event.t, UTC).isoformat(),
                  event.data)
         if self.publisher is not None:
@@ -247,10 +253,12 @@ class Daemon:
         now = self.clock.now()
         start, end = day_bounds(now, self.tz)
         bouts = self.store.bouts_between(self.wearer, start, end)
+        bouts += self.writer.held_bouts(start, end)
         open_bout = self.pipeline.tracker.open_bout()
         if open_bout is not None:
             bouts.append(open_bout)
         events = self.store.events_between(self.wearer, start, end)
+        events += self.writer.held_events(start, end)
         return day_totals(bouts, events, start, end, self.pipeline.tracker.streak_seconds(now))
 
     def publish_state(self) -> None:

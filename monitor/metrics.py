@@ -208,3 +208,19 @@ OUTBOX_DROPS = REGISTRY.counter("sitmon_outbox_dropped_total", "MQTT messages dr
 STORE_WRITE_SECONDS = REGISTRY.histogram("sitmon_store_write_seconds", "Time to commit one step to the store.")
 STORE_ERRORS = REGISTRY.counter("sitmon_store_errors_total", "Store writes that failed, per kind.", ("kind",))
 STORE_PENDING = REGISTRY.gauge("sitmon_store_pending_steps", "Steps held in memory until the store takes them.")
+
+
+def count_classified(activities: Iterable[str], current: str) -> None:
+    """Count a step's classified seconds and mark the wearer's current activity."""
+    for activity in activities:
+        CLASSIFIED_SECONDS.inc(activity=activity)
+    for activity in ("sit", "stand", "move", "lie", "unknown"):
+        CURRENT_ACTIVITY.set(1 if activity == current else 0, activity=activity)
+
+
+def count_event(event_type: str, data: dict[str, object]) -> None:
+    """Prompts by outcome: `issued` when one goes out, then whatever its outcome event says."""
+    if event_type == "prompt":
+        PROMPTS.inc(outcome="issued")
+    elif event_type == "prompt_outcome":
+        PROMPTS.inc(outcome=str(data.get("outcome", "unknown")))

@@ -42,20 +42,29 @@ class GuardedWriter:
         self.monotonic = monotonic
         self.pending_bouts: list[Bout] = []
         self.pending_events: list[Event] = []
+        self.pending_also: list[Callable[[Any], None]] = []
         self.pending_steps = 0
         self.failing_since: float | None = None
         self.last_error: str | None = None
         self._last_logged: float | None = None
 
-    def record(self, wearer: str, bouts: Iterable[Bout], events: Iterable[Event], *snapshots: Any) -> bool:
+    def record(self, wearer: str, bouts: Iterable[Bout], events: Iterable[Event], *snapshots: Any,
+               also: Callable[[Any], None] | None = None) -> bool:
         """Write this step and every step still waiting; False if they must keep waiting. The snapshots
-        (tracker, prompter, ...) are the newest, so they stand for every step held."""
+        (tracker, prompter, ...) are the newest, so they stand for every step held; every held `also`
+        (more writes for the same transaction, such as the MQTT outbox's) runs in order."""
         self.pending_bouts.extend(bouts)
         self.pending_events.extend(events)
+        if also is not None:
+            self.pending_also.append(also)
         self.pending_steps += 1
+        extra: dict[str, Any] = {}
+        if self.pending_also:
+            held = list(self.pending_also)
+            extra["also"] = lambda conn: [write(conn) for write in held]
         started = time.perf_counter()
         try:
-            self.store.record(wearer, self.pending_bouts, self.pending_events, *snapshots)
+            self.store.record(wearer, self.pending_bouts, self.pending_events, *snapshots, **extra)
         except (SQLAlchemyError, OSError) as exc:
             self._failed(exc)
             return False
@@ -63,7 +72,7 @@ class GuardedWriter:
         if self.failing_since is not None:
             log.warning("the store takes writes again; wrote %d held steps (%d bouts, %d events)",
                         self.pending_steps, len(self.pending_bouts), len(self.pending_events))
-        self.pending_bouts, self.pending_events, self.pending_steps = [], [], 0
+        self.pending_bouts, self.pending_events, self.pending_also, self.pending_steps = [], [], [], 0
         self.failing_since = self._last_logged = None
         self.last_error = None
         STORE_PENDING.set(0)

@@ -117,6 +117,7 @@ ACTIVITIES = (Activity.SIT, Activity.STAND, Activity.MOVE, Activity.LIE, Activit
 P_UNKNOWN, P_UPRIGHT, P_SLUMPED = 0, 1, 2
 POSTURES = (Posture.UNKNOWN, Posture.UPRIGHT, Posture.SLUMPED)
 VOTING = np.arange(4)
+SMALL_BATCH = 64  # up to this many new seconds, smoothing runs in plain Python (cheaper per call)
 
 
 class StreamClassifier:
@@ -433,6 +434,8 @@ class StreamClassifier:
         n = nt + len(secs)
         if n == 0:
             return []
+        if len(secs) <= SMALL_BATCH:
+            return self._smooth_small(secs, codes, confs, posts, breaks, final)
         sec = np.array(self._tail_sec + secs, dtype=np.int64)
         code = np.array(self._tail_code + codes, dtype=np.int64)
         conf = np.array(self._tail_conf + confs, dtype=np.float64)
@@ -459,14 +462,15 @@ class StreamClassifier:
             own = votes[np.arange(len(em)), np.minimum(centre, len(VOTING) - 1)]
             best = np.where(known & (own == top), centre, votes.argmax(axis=1))
             best = np.where(known, best, UNKNOWN)
-            confidence = np.round(np.where(known, conf[em] * top / (hi - lo + 1), 0.0), 3)
+            # Rounded by Python's round, as in `_smooth_small`, so both paths agree to the bit.
+            confidence = [round(c, 3) for c in np.where(known, conf[em] * top / (hi - lo + 1), 0.0).tolist()]
             sitting_default = P_UPRIGHT if self.placement in TRUNK else P_UNKNOWN
             posture = np.where(best == SIT, np.where(centre == SIT, post[em], sitting_default), P_UNKNOWN)
             assert self._origin is not None
             origin = self._origin
             out = [PostureState(origin + s_, ACTIVITIES[a], POSTURES[p], c)
                    for s_, a, p, c in zip(sec[em].tolist(), best.tolist(), posture.tolist(),
-                                          confidence.tolist(), strict=True)]
+                                          confidence, strict=True)]
         emitted_to = int(em[-1]) + 1 if len(em) else nt - self._unemitted
         keep = n if final else max(int(run_start[last_run]), n - 2 * d, 0)
         self._tail_sec = sec[keep:].tolist()
@@ -474,6 +478,60 @@ class StreamClassifier:
         self._tail_conf = conf[keep:].tolist()
         self._tail_post = post[keep:].tolist()
         self._unemitted = n - emitted_to
+        return out
+
+    def _smooth_small(self, secs: list[int], codes: list[int], confs: list[float], posts: list[int],
+                      breaks: list[bool], final: bool) -> list[PostureState]:
+        """`_smooth` for a few new seconds (live pushes), in plain Python: same rules, same numbers."""
+        d = self.settings.delay
+        nt = len(self._tail_sec)
+        sec = self._tail_sec + secs
+        code = self._tail_code + codes
+        conf = self._tail_conf + confs
+        post = self._tail_post + posts
+        brk = [True] + ([False] * (nt - 1) if nt else []) + (breaks if nt else breaks[1:])
+        n = len(sec)
+        run_start = [0] * n
+        start = 0
+        for i in range(n):
+            if brk[i]:
+                start = i
+            run_start[i] = start
+        run_end = [0] * n
+        end = n - 1
+        for i in range(n - 1, -1, -1):
+            run_end[i] = end
+            if brk[i]:
+                end = i - 1
+        last_start = run_start[-1]
+        sitting_default = P_UPRIGHT if self.placement in TRUNK else P_UNKNOWN
+        assert self._origin is not None
+        origin = self._origin
+        out: list[PostureState] = []
+        i = nt - self._unemitted
+        while i < n and (final or run_start[i] < last_start or i + d <= run_end[i]):
+            centre = code[i]
+            if centre == UNKNOWN:
+                out.append(PostureState(origin + sec[i], Activity.UNKNOWN, Posture.UNKNOWN, 0.0))
+                i += 1
+                continue
+            lo, hi = max(run_start[i], i - d), min(run_end[i], i + d)
+            votes = [0, 0, 0, 0]
+            for j in range(lo, hi + 1):
+                if code[j] != UNKNOWN:
+                    votes[code[j]] += 1
+            top = max(votes)
+            best = centre if votes[centre] == top else votes.index(top)
+            p = (post[i] if centre == SIT else sitting_default) if best == SIT else P_UNKNOWN
+            out.append(PostureState(origin + sec[i], ACTIVITIES[best], POSTURES[p],
+                                    round(conf[i] * top / (hi - lo + 1), 3)))
+            i += 1
+        keep = n if final else max(last_start, n - 2 * d, 0)
+        self._tail_sec = sec[keep:]
+        self._tail_code = code[keep:]
+        self._tail_conf = conf[keep:]
+        self._tail_post = post[keep:]
+        self._unemitted = n - i
         return out
 
 

@@ -14,6 +14,9 @@ from monitor.tracker import TrackerSnapshot
 ONLINE = "online"
 OFFLINE = "offline"
 
+# Prompts are what a consumer acts on, so the outbox keeps them longest when it must drop messages.
+URGENT_EVENTS = frozenset({EventType.PROMPT, EventType.SLUMP_NUDGE})
+
 PROMPT_TEXT = "You have been sitting for {minutes} minutes. Stand up and move for 2-3 minutes."
 
 
@@ -45,6 +48,27 @@ class Topics:
 
     def event(self, type_: EventType) -> str:
         return f"{self.root}/event/{type_.value}"
+
+    def command(self, name: str) -> str:
+        return f"{self.root}/cmd/{name}"
+
+    @property
+    def commands(self) -> str:
+        """The filter that matches every command topic."""
+        return f"{self.root}/cmd/+"
+
+    def response(self, name: str) -> str:
+        return f"{self.root}/response/{name}"
+
+    def samples(self, wearable: str) -> str:
+        return f"{self.root}/samples/{wearable}"
+
+    @property
+    def all_samples(self) -> str:
+        return f"{self.root}/samples/+"
+
+    def wearable(self, name: str) -> str:
+        return f"{self.root}/wearable/{name}"
 
 
 def _encode(payload: dict[str, Any]) -> bytes:
@@ -98,3 +122,27 @@ def state_payload(wearer: str, now: float, snap: TrackerSnapshot, totals: DayTot
 
 def state_message(topics: Topics, payload: dict[str, Any]) -> Message:
     return Message(topics.state, _encode(payload), 1, True)
+
+
+def command_response_payload(command: str, ok: bool, message: str, t: float, tz: tzinfo | None,
+                             request_id: str | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"schema": SCHEMA_VERSION, "command": command, "ok": ok, "message": message,
+                               "t": iso(t, tz)}
+    if request_id is not None:
+        payload["id"] = request_id
+    return payload
+
+
+def command_response_message(topics: Topics, payload: dict[str, Any]) -> Message:
+    return Message(topics.response(str(payload["command"])), _encode(payload), 1, False)
+
+
+def wearable_payload(name: str, kind: str, connected: bool, battery_percent: int | None, t: float,
+                     tz: tzinfo | None) -> dict[str, Any]:
+    return {"schema": SCHEMA_VERSION, "wearable": name, "kind": kind, "connected": connected,
+            "battery_percent": battery_percent, "t": iso(t, tz)}
+
+
+def wearable_message(topics: Topics, payload: dict[str, Any]) -> Message:
+    """Retained, so Home Assistant's battery and connection entities show the last known value."""
+    return Message(topics.wearable(str(payload["wearable"])), _encode(payload), 1, True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Column, Float, Index, Integer, LargeBinary, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -60,6 +60,32 @@ commands = Table(
     Column("name", String(32), nullable=False),
     Column("args", JSON, nullable=False),
     Column("done_at", Float, nullable=True),
-    Column("response", String(200), nullable=True),
 )
 Index("ix_commands_wearer_t", commands.c.wearer, commands.c.t)
+
+# Events and prompts waiting for the MQTT broker's acknowledgement, written in the same transaction as
+# the events themselves; a row is deleted once the broker has acknowledged it (docs/mqtt.md, "Delivery").
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("wearer", String(64), nullable=False),
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("urgent", Integer, nullable=False),
+    Column("topic", String(512), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("qos", Integer, nullable=False),
+    Column("created", Float, nullable=False),
+    # A seq is never reused, even once the table was emptied: the drain's cursor relies on it.
+    sqlite_autoincrement=True,
+)
+Index("ix_outbox_wearer_seq", outbox.c.wearer, outbox.c.seq)
+
+# Home Assistant discovery topics this installation has announced (retained on the broker), so that
+# the entities of a wearer or wearable removed from the settings can be withdrawn with an empty config.
+mqtt_announced = Table(
+    "mqtt_announced",
+    metadata,
+    Column("owner", String(128), primary_key=True),
+    Column("topic", String(512), primary_key=True),
+)

@@ -14,8 +14,8 @@ from typing import Any
 import uvicorn
 
 from monitor.adapters.broker import EmbeddedBroker, broker_reachable
-from monitor.adapters.dnd import DndListener
 from monitor.adapters.notifiers import DesktopNotifier, LogNotifier, Notifier, PushNotifier
+from monitor.adapters.outbox import Outbox
 from monitor.adapters.publisher import Publisher
 from monitor.adapters.store import Store
 from monitor.clock import Clock
@@ -75,7 +75,8 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
             else:
                 log.warning("no MQTT broker answers on %s:%d yet; will keep trying", mqtt.host, mqtt.port)
         client_id = mqtt.client_id or f"sitmon-{settings.wearer.id}"
-        publisher = Publisher(mqtt, Topics(mqtt.base_topic, settings.wearer.id), client_id)
+        publisher = Publisher(mqtt, Topics(mqtt.base_topic, settings.wearer.id), client_id,
+                              Outbox(store.engine, settings.wearer.id, mqtt.outbox_limit))
     notifiers: list[Notifier] = [LogNotifier()]
     if settings.notify.desktop:
         notifiers.append(DesktopNotifier())
@@ -105,11 +106,6 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
         loop.call_later(options.duration, stop.set)
     if options.banner:
         _banner(settings, broker is not None)
-    dnd: DndListener | None = None
-    if mqtt.enabled and settings.schedule.dnd_topic:
-        dnd = DndListener(mqtt, settings.schedule.dnd_topic, daemon.set_busy, loop,
-                          f"{mqtt.client_id or 'sitmon-' + settings.wearer.id}-dnd")
-        dnd.start()
     server_task = asyncio.create_task(_serve_dashboard(server, stop)) if server is not None else None
     try:
         await daemon.run(sources, stop, extra=ops.tasks(daemon, None if server is None else lambda: server.started))
@@ -120,8 +116,6 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
             await asyncio.wait_for(server_task, 10)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        if dnd is not None:
-            dnd.stop()
         if broker is not None:
             await broker.stop()
         ops.stopped(daemon)

@@ -189,3 +189,15 @@ def test_empty_and_tiny_inputs() -> None:
     two = SampleBlock(np.array([0.0, 0.1]), np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]))
     states = classify_recording(two, Placement.THIGH)
     assert [s.activity for s in states] == [Activity.UNKNOWN]
+
+
+def test_non_finite_samples_do_not_poison_the_stream() -> None:
+    parts = [segment(THIGH_SIT, 20, seed=1), segment(THIGH_STAND, 20, seed=2)]
+    block = recording(parts, start=1_700_000_000.0)
+    xyz = block.xyz.copy()
+    xyz[500:520] = np.nan  # a corrupt burst inside second 10
+    states = classify_recording(SampleBlock(block.t, xyz), Placement.THIGH)
+    assert len(states) == 40
+    assert states[10].activity is Activity.UNKNOWN
+    assert share(states, 0, 8, Activity.SIT) == 1.0
+    assert share(states, 22, 40, Activity.STAND) == 1.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ from monitor.calendar_ics import busy_periods
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.messages import Topics, event_message, state_message, state_payload
+from monitor.metrics import SAMPLES, count_classified, count_event
 from monitor.model import Event, EventType, SampleBlock
 from monitor.pipeline import Pipeline, Step
 from monitor.prompts import PromptRules
@@ -29,9 +31,11 @@ from monitor.summary import DayTotals, day_bounds, day_totals
 from monitor.timewindows import parse_day, parse_window
 from monitor.tracker import TrackerOutput, TrackerRules
 
+from .adapters import mailbox
 from .adapters.notifiers import Notifier, prompt_text
 from .adapters.publisher import Publisher
 from .adapters.store import Store
+from .adapters.store_guard import GuardedWriter
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +58,7 @@ def wearer_zone(settings: Settings) -> tzinfo:
     return settings.tz() or tzlocal.get_localzone()
 
 
-def prompt_rules_from(settings: Settings) -> PromptRules:
+def prompt_rules_from(settings: Settings, tz: tzinfo | None = None) -> PromptRules:
     t, sched, slump = settings.tracker, settings.schedule, settings.slump
     return PromptRules(
         prompt_after=t.prompt_after_minutes * 60, repeat=t.repeat_minutes * 60,
@@ -64,7 +68,7 @@ def prompt_rules_from(settings: Settings) -> PromptRules:
         working_hours=tuple(parse_window(w) for w in sched.working_hours),
         quiet_hours=tuple(parse_window(w) for w in sched.quiet_hours),
         days_off=frozenset(parse_day(d) for d in sched.days_off),
-        tz=wearer_zone(settings),
+        tz=tz or wearer_zone(settings),
     )
 
 
@@ -76,8 +80,11 @@ class Daemon:
     def __init__(self, settings: Settings, clock: Clock, store: Store, publisher: Publisher | None,
                  notifiers: Sequence[Notifier] = (), buzzer: Buzzer | None = None) -> None:
         self.settings = settings
+        self._base_settings = settings
+        self._overrides_version = 0.0
         self.clock = clock
         self.store = store
+        self.writer = GuardedWriter(store)  # rides out a full disk: holds steps, keeps prompting
         self.publisher = publisher
         # Channel name -> notifier; the log always hears every prompt.
         self.notifiers = {n.name: n for n in notifiers}
@@ -96,6 +103,7 @@ class Daemon:
 
     # --- the sink that sources call ------------------------------------------------------------
     def samples(self, wearable: str, block: SampleBlock) -> None:
+        SAMPLES.inc(len(block), sensor=wearable)
         if wearable != self.primary.name:
             return  # combining several sensors is the classifier's job; until then the first one rules
         self._handle(self.pipeline.push(block))
@@ -103,11 +111,11 @@ class Daemon:
     # --- processing ---------------------------------------------------------------------------
     def _handle(self, step: Step) -> None:
         out = step.output
+        count_classified([s.activity.value for s in step.states], self.pipeline.tracker.snapshot.activity.value)
         # Events reach MQTT through the outbox, queued in the same transaction that stores them.
         outbox = self.publisher.outbox_writer(out.events, self.tz) if self.publisher is not None else None
-        self.store.record(self.wearer, out.bouts, out.events, self.pipeline.tracker.snapshot,
-                          self.pipeline.prompter.snapshot, also=outbox)
-        if outbox is not None and self.publisher is not None:
+        if self.writer.record(self.wearer, out.bouts, out.events, self.pipeline.tracker.snapshot,
+                              self.pipeline.prompter.snapshot, also=outbox) and self.publisher is not None:
             self.publisher.kick()
         for event in out.events:
             self._announce(event)
@@ -118,6 +126,7 @@ class Daemon:
         self._reschedule_prompt()
 
     def _announce(self, event: Event) -> None:
+        count_event(event.type.value, event.data)
         log.info("event %s at %s %s", event.type.value, datetime.fromtimestamp(event.t, UTC).isoformat(),
                  event.data)
         if self.publisher is not None and self.publisher.outbox is None:
@@ -165,6 +174,63 @@ class Daemon:
         self._apply(self.pipeline.prompter.resume(self.clock.now()))
         return "resumed"
 
+    def calibrate(self, wearable: str | None = None) -> str:
+        name = wearable or self.primary.name
+        if name not in {w.name for w in self.settings.wearables}:
+            return f"refused: no wearable named {name!r}"
+        return (f"calibration of {name} is done with `sitmon calibrate`: it asks you to stand, then sit, "
+                "upright for a few seconds each")
+
+    def run_command(self, name: str, args: dict[str, Any]) -> str:
+        """One command from any source (CLI mailbox, dashboard, MQTT); the answer says what happened."""
+        try:
+            if name == "snooze":
+                return self.snooze(int(args.get("minutes", 0)))
+            if name == "pause":
+                minutes = args.get("minutes")
+                until = self.clock.now() + float(minutes) * 60 if minutes else None
+                return self.pause(until)
+            if name == "resume":
+                return self.resume()
+            if name == "calibrate":
+                wearable = args.get("wearable")
+                return self.calibrate(str(wearable) if wearable else None)
+        except (TypeError, ValueError) as exc:
+            return f"refused: {exc}"
+        return f"refused: unknown command {name!r}"
+
+    def process_mailbox(self) -> None:
+        engine = self.store.engine
+        for command in mailbox.pending(engine, self.wearer):
+            if time.time() - command.t > mailbox.STALE_SECONDS:
+                response = "expired: it was left while the daemon was not running"
+            else:
+                response = self.run_command(command.name, command.args)
+            log.info("command %s %s: %s", command.name, command.args, response)
+            mailbox.finish(engine, command.id, response)
+        version = mailbox.overrides_version(engine)
+        if version > self._overrides_version:
+            self._overrides_version = version
+            self.apply_overrides(mailbox.overrides(engine))
+
+    def apply_overrides(self, sections: dict[str, dict[str, Any]]) -> bool:
+        """Layer settings saved on the dashboard over the configuration, without a restart."""
+        merged = self._base_settings.model_dump(mode="json")
+        for section, values in sections.items():
+            if isinstance(merged.get(section), dict):
+                merged[section] = {**merged[section], **values}
+        try:
+            settings = Settings.model_validate(merged)
+        except ValueError as exc:
+            log.error("settings saved on the dashboard are invalid and were not applied: %s", exc)
+            return False
+        self.settings = settings
+        self.pipeline.tracker.rules = rules_from(settings)
+        self.pipeline.prompter.set_rules(prompt_rules_from(settings))
+        self._reschedule_prompt()
+        log.info("applied settings for %s", ", ".join(sorted(sections)) or "nothing")
+        return True
+
     def set_busy(self, busy: bool) -> None:
         """A do-not-disturb signal changed; a held prompt goes out on the next second of data."""
         self.pipeline.prompter.set_busy(self.clock.now(), busy)
@@ -190,10 +256,12 @@ class Daemon:
         now = self.clock.now()
         start, end = day_bounds(now, self.tz)
         bouts = self.store.bouts_between(self.wearer, start, end)
+        bouts += self.writer.held_bouts(start, end)
         open_bout = self.pipeline.tracker.open_bout()
         if open_bout is not None:
             bouts.append(open_bout)
         events = self.store.events_between(self.wearer, start, end)
+        events += self.writer.held_events(start, end)
         return day_totals(bouts, events, start, end, self.pipeline.tracker.streak_seconds(now))
 
     def publish_state(self) -> None:
@@ -236,6 +304,9 @@ class Daemon:
     async def _on_calendar(self) -> None:
         self.reload_calendar()
 
+    async def _on_mailbox(self) -> None:
+        self.process_mailbox()
+
     # --- lifecycle ---------------------------------------------------------------------------
     async def run(self, sources: Sequence[Source], stop: asyncio.Event,
                   extra: Sequence[Callable[[], Coroutine[Any, Any, Any]]] = ()) -> None:
@@ -247,6 +318,9 @@ class Daemon:
             self.reload_calendar()
             self.scheduler.add_job(self._on_calendar, IntervalTrigger(seconds=max(
                 1.0, self.clock.wall_delay(self.settings.schedule.calendar_refresh_minutes * 60))), id="calendar")
+        # The mailbox is polled in wall time: people wait for their snooze, whatever the clock's speed.
+        self.scheduler.add_job(self._on_mailbox, IntervalTrigger(seconds=1.0), id="mailbox")
+        self.process_mailbox()
         self.scheduler.start()
         self._reschedule_prompt()
         tasks = [asyncio.create_task(source.run(self), name=f"source:{source.name}") for source in sources]

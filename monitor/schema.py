@@ -60,6 +60,7 @@ commands = Table(
     Column("name", String(32), nullable=False),
     Column("args", JSON, nullable=False),
     Column("done_at", Float, nullable=True),
+    Column("response", String(200), nullable=True),
 )
 Index("ix_commands_wearer_t", commands.c.wearer, commands.c.t)
 

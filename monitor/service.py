@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 
 from monitor.adapters.broker import EmbeddedBroker, broker_reachable
+from monitor.adapters.dnd import DndListener
 from monitor.adapters.notifiers import DesktopNotifier, LogNotifier, Notifier, PushNotifier
 from monitor.adapters.outbox import Outbox
 from monitor.adapters.publisher import Publisher
@@ -106,6 +107,11 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
         loop.call_later(options.duration, stop.set)
     if options.banner:
         _banner(settings, broker is not None)
+    dnd: DndListener | None = None
+    if mqtt.enabled and settings.schedule.dnd_topic:
+        dnd = DndListener(mqtt, settings.schedule.dnd_topic, daemon.set_busy, loop,
+                          f"{mqtt.client_id or 'sitmon-' + settings.wearer.id}-dnd")
+        dnd.start()
     server_task = asyncio.create_task(_serve_dashboard(server, stop)) if server is not None else None
     try:
         await daemon.run(sources, stop, extra=ops.tasks(daemon, None if server is None else lambda: server.started))
@@ -116,6 +122,8 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
             await asyncio.wait_for(server_task, 10)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        if dnd is not None:
+            dnd.stop()
         if broker is not None:
             await broker.stop()
         ops.stopped(daemon)

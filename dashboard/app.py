@@ -98,7 +98,8 @@ def create_app(store: Store, settings: Settings, clock: Clock | None = None, *,
                                 secure=request.url.scheme == "https")
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # "no-referrer" would make Chromium send `Origin: null` on our own form posts.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 

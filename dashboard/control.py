@@ -8,7 +8,6 @@ threads, so an implementation living on an event loop must hand the work over to
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +144,14 @@ def mark_done(engine: Engine, command_id: int, t: float) -> None:
         conn.execute(update(commands).where(commands.c.id == command_id).values(done_at=t))
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    id: int
+    t: float
+    args: dict[str, Any]
+    done_at: float | None
+
+
 class StoreControl:
     """DaemonControl through the store: requests become rows the daemon picks up."""
 
@@ -158,29 +165,26 @@ class StoreControl:
             conn.execute(insert(commands).values(wearer=self.base.wearer.id, t=self.clock.now(), name=name,
                                                  args=args))
 
-    def _latest(self) -> dict[str, tuple[float, dict[str, Any], float | None]]:
-        query = (select(commands.c.name, commands.c.t, commands.c.args, commands.c.done_at)
+    def _latest(self) -> dict[str, _Request]:
+        """The newest request of each kind (calibrations per wearable); ids order them, as times may tie."""
+        query = (select(commands.c.id, commands.c.name, commands.c.t, commands.c.args, commands.c.done_at)
                  .where(commands.c.wearer == self.base.wearer.id).order_by(commands.c.id))
-        latest: dict[str, tuple[float, dict[str, Any], float | None]] = {}
+        latest: dict[str, _Request] = {}
         with self.store.engine.connect() as conn:
             # Row.t is SQLAlchemy's tuple accessor, so read the columns through the mapping.
             for row in (r._mapping for r in conn.execute(query)):
                 args = dict(row["args"])
                 key = f"calibrate:{args.get('wearable')}" if row["name"] == "calibrate" else str(row["name"])
-                latest[key] = (float(row["t"]), args, row["done_at"])
+                latest[key] = _Request(int(row["id"]), float(row["t"]), args, row["done_at"])
         return latest
 
     def status(self) -> ControlStatus:
         now = self.clock.now()
         latest = self._latest()
-        pause_t = latest.get("pause", (-math.inf, {}, None))[0]
-        resume_t = latest.get("resume", (-math.inf, {}, None))[0]
-        snoozed_until = None
-        if "snooze" in latest:
-            t, args, _ = latest["snooze"]
-            until = float(args.get("until", 0.0))
-            if t > resume_t and until > now:
-                snoozed_until = until
+        none = _Request(0, 0.0, {}, None)
+        pause, resume, snooze = (latest.get(k, none) for k in ("pause", "resume", "snooze"))
+        until = float(snooze.args.get("until", 0.0))
+        snoozed_until = until if snooze.id > resume.id and until > now else None
         snapshot = self.store.snapshot(self.base.wearer.id)
         last_data = snapshot.last_t + 1.0 if snapshot is not None and snapshot.last_t is not None else None
         wearables = []
@@ -190,9 +194,9 @@ class StoreControl:
                 name=w.name, kind=w.kind, placement=w.placement.value, connected=None, battery_percent=None,
                 # The tracker's snapshot follows the first wearable, which decides sitting.
                 last_data_at=last_data if i == 0 else None,
-                calibration_requested_at=calibration[0] if calibration else None,
-                calibrated_at=calibration[2] if calibration else None))
-        return ControlStatus(paused=pause_t > resume_t, snoozed_until=snoozed_until, wearables=tuple(wearables))
+                calibration_requested_at=calibration.t if calibration else None,
+                calibrated_at=calibration.done_at if calibration else None))
+        return ControlStatus(paused=pause.id > resume.id, snoozed_until=snoozed_until, wearables=tuple(wearables))
 
     def snooze(self, minutes: float) -> ControlStatus:
         if not 0 < minutes <= MAX_SNOOZE_MINUTES:

@@ -1,11 +1,17 @@
-"""The store on a real SQLite file: migrations, WAL, atomic steps, restart keeps today's totals."""
+"""The store on a real SQLite file and on the local PostgreSQL: migrations, atomic steps, restart keeps
+today's totals. Every test that takes `store` or `store_url` runs on both."""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from pg_support import pg_schema
+from sqlalchemy import inspect, text
 
 from monitor.adapters.store import MIGRATIONS, Store
 from monitor.model import Activity, Bout, Event, EventType, Posture
@@ -13,6 +19,22 @@ from monitor.summary import day_totals
 from monitor.tracker import TrackerSnapshot
 
 T0 = 1_800_000_000.0
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 's.sqlite3'}"
+    else:
+        with pg_schema() as url:
+            yield url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    s = Store.open(store_url)
+    yield s
+    s.close()
 
 
 def test_migrations_create_the_tables_in_wal_mode(tmp_path):
@@ -28,8 +50,41 @@ def test_migrations_create_the_tables_in_wal_mode(tmp_path):
     Store.open(f"sqlite:///{path}").close()  # migrating again is a no-op
 
 
-def test_a_restart_keeps_todays_totals_and_the_streak(tmp_path):
-    url = f"sqlite:///{tmp_path / 's.sqlite3'}"
+def test_every_head_applies_on_both_databases(store_url):
+    store = Store.open(store_url)
+    with store.engine.connect() as conn:
+        versions = {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
+    assert versions == set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    assert {"bouts", "events", "live_state"} <= set(inspect(store.engine).get_table_names())
+    store.close()
+    Store.open(store_url).close()  # migrating again is a no-op
+
+
+def test_workers_migrating_at_once_do_not_collide_on_postgresql():
+    # Central workers of a fleet start together against one empty database (SQLite has one process).
+    with pg_schema() as url:
+        _open_concurrently(url, 3)
+
+
+def _open_concurrently(store_url: str, workers: int) -> None:
+    errors: list[BaseException] = []
+
+    def open_and_close() -> None:
+        try:
+            Store.open(store_url).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_and_close) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+
+
+def test_a_restart_keeps_todays_totals_and_the_streak(store_url):
+    url = store_url
     store = Store.open(url)
     bouts = [Bout(T0, T0 + 600, Activity.SIT, Posture.UNKNOWN),
              Bout(T0 + 600, T0 + 700, Activity.MOVE, Posture.UNKNOWN)]
@@ -49,9 +104,16 @@ def test_a_restart_keeps_todays_totals_and_the_streak(tmp_path):
 
 def test_an_event_is_stored_once_even_if_recorded_twice(store):
     event = Event("same-id", EventType.PROMPT, T0, "w", {"number": 1})
-    store.record("w", [], [event], None)
-    store.record("w", [], [event], None)
+    assert store.record("w", [], [event], None) == ["same-id"]
+    assert store.record("w", [], [event], None) == []
     assert store.events_between("w", T0 - 1, T0 + 1) == [event]
+
+
+def test_the_live_state_is_replaced_not_added(store):
+    for second in range(3):
+        snapshot = TrackerSnapshot(last_t=T0 + second, activity=Activity.SIT, bout_start=T0, streak_start=T0)
+        store.record("w", [], [], snapshot)
+    assert store.snapshot("w") == snapshot
 
 
 def test_queries_are_per_wearer_and_per_interval(store):

@@ -1,4 +1,8 @@
-"""The store: SQLite (WAL) by default, any SQLAlchemy URL otherwise; schema kept by Alembic."""
+"""The store: SQLite (WAL) by default, PostgreSQL (or any SQLAlchemy URL) otherwise; schema kept by Alembic.
+
+Writes that may race between processes (the central workers of a fleet, docs/fleet.md) use the
+dialect's INSERT ... ON CONFLICT, which SQLite and PostgreSQL both have, rather than select-then-insert.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,6 +25,8 @@ from monitor.tracker import TrackerSnapshot
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Any fixed number: PostgreSQL serialises concurrent migrations (several workers starting at once) on it.
+_MIGRATION_LOCK = 0x5173_6D6F
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -48,9 +55,21 @@ def migrate(engine: Engine) -> None:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Released at commit; the second worker then finds the schema current and does nothing.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         cfg.attributes["connection"] = connection
         # "heads": parallel branches of migrations (each feature adds its own from 0001) all apply.
         command.upgrade(cfg, "heads")
+
+
+def upsert(conn: Connection) -> Any:
+    """The dialect's INSERT with ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql_insert
+    if conn.dialect.name == "sqlite":
+        return sqlite_insert
+    raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {conn.dialect.name}")
 
 
 def _event_row(e: Event) -> dict[str, Any]:
@@ -60,6 +79,28 @@ def _event_row(e: Event) -> dict[str, Any]:
 def _bout_row(wearer: str, b: Bout) -> dict[str, Any]:
     return {"wearer": wearer, "start": b.start, "end": b.end, "activity": b.activity.value,
             "posture": b.posture.value}
+
+
+def record_in(conn: Connection, wearer: str, new_bouts: Iterable[Bout], new_events: Iterable[Event],
+              snapshot: TrackerSnapshot | None, prompter: PrompterSnapshot | None = None) -> list[str]:
+    """`Store.record` inside the caller's transaction (a central worker writes many wearers in one)."""
+    bout_rows = [_bout_row(wearer, b) for b in new_bouts]
+    if bout_rows:
+        conn.execute(insert(bouts), bout_rows)
+    stored: list[str] = []
+    for row in (_event_row(e) for e in new_events):
+        # An event already stored (same deterministic id) is not stored twice, even when another
+        # process inserts it at the same moment: the conflict is resolved by the database.
+        stmt = upsert(conn)(events).values(row).on_conflict_do_nothing(index_elements=["id"])
+        if conn.execute(stmt.returning(events.c.id)).first() is not None:
+            stored.append(row["id"])
+    if snapshot is not None and snapshot.last_t is not None:
+        state = {"tracker": snapshot.to_json(),
+                 "prompter": prompter.to_json() if prompter is not None else None}
+        values = {"wearer": wearer, "t": snapshot.last_t, "snapshot": state}
+        stmt = upsert(conn)(live_state).values(values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["wearer"], set_=values))
+    return stored
 
 
 class Store:
@@ -77,32 +118,17 @@ class Store:
 
     def record(self, wearer: str, new_bouts: Iterable[Bout], new_events: Iterable[Event],
                snapshot: TrackerSnapshot | None, prompter: PrompterSnapshot | None = None,
-               also: Callable[[Connection], None] | None = None) -> None:
+               also: Callable[[Connection], None] | None = None) -> list[str]:
         """Write one step atomically: its bouts, its events and the tracker and prompter snapshots after it.
 
         `also` writes more in the same transaction (the MQTT outbox queues the step's events there).
+        Returns the ids of the events stored now (an id stored before is skipped).
         """
-        bout_rows = [_bout_row(wearer, b) for b in new_bouts]
-        event_rows = [_event_row(e) for e in new_events]
         with self.engine.begin() as conn:
-            if bout_rows:
-                conn.execute(insert(bouts), bout_rows)
-            for row in event_rows:
-                # An event already stored (same deterministic id) is not stored twice.
-                if conn.execute(select(events.c.id).where(events.c.id == row["id"])).first() is None:
-                    conn.execute(insert(events), row)
-            if snapshot is not None and snapshot.last_t is not None:
-                state = {"tracker": snapshot.to_json(),
-                         "prompter": prompter.to_json() if prompter is not None else None}
-                values = {"wearer": wearer, "t": snapshot.last_t, "snapshot": state}
-                if self.engine.dialect.name == "sqlite":
-                    stmt = sqlite_insert(live_state).values(values)
-                    conn.execute(stmt.on_conflict_do_update(index_elements=["wearer"], set_=values))
-                else:
-                    conn.execute(delete(live_state).where(live_state.c.wearer == wearer))
-                    conn.execute(insert(live_state), values)
+            stored = record_in(conn, wearer, new_bouts, new_events, snapshot, prompter)
             if also is not None:
                 also(conn)
+        return stored
 
     def _live(self, wearer: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

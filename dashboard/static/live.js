@@ -46,8 +46,10 @@
       set("longest", duration(t.longest_streak_seconds));
       set("breaks", String(t.breaks));
       set("prompts", String(t.prompts));
-      set("upright-share", `${seated ? Math.round(100 * t.upright_seconds / seated) : 0} % upright`);
-      set("posture-note", `${duration(t.upright_seconds)} upright · ${duration(t.slumped_seconds)} slumped`);
+      if (seated) {
+        set("upright-share", `${Math.round(100 * t.upright_seconds / seated)} % upright`);
+        set("posture-note", `${duration(t.upright_seconds)} upright · ${duration(t.slumped_seconds)} slumped`);
+      }
       set("activity", day.current.activity);
       set("now", day.now.slice(11, 16));
       const state = controlState(day.status);

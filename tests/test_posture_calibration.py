@@ -123,3 +123,9 @@ def test_gravity_scale_learns_units_and_offset(offset: tuple[float, float, float
         gs.observe_still((float(m[0]), float(m[1]), float(m[2])))
     g = np.array([gs.to_g((float(m[0]), float(m[1]), float(m[2]))) for m in raw])
     assert np.allclose(np.linalg.norm(g, axis=1), 1.0, atol=0.02)
+
+
+def test_a_calibration_belongs_to_one_placement() -> None:
+    cal = calibrate(Placement.CHEST, stand=block([hold(UP, 5, 1)]))
+    with pytest.raises(CalibrationError, match="chest"):
+        classify_recording(block([hold(UP, 5, 2)]), Placement.THIGH, calibration=cal)

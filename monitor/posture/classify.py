@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.model import Activity, Placement, Posture, PostureState, SampleBlock
-from monitor.posture.calibration import Calibration, GravityScale, Vector
+from monitor.posture.calibration import Calibration, CalibrationError, GravityScale, Vector
 
 MIN_SAMPLES_PER_SECOND = 3
 STILL_G = 0.03  # spread below which a second can feed the auto-calibration
@@ -127,6 +127,9 @@ class StreamClassifier:
                  calibration: Calibration | None = None, settings: Settings | None = None) -> None:
         self.placement = placement
         self.settings = st = settings or Settings()
+        if calibration is not None and calibration.placement is not placement:
+            raise CalibrationError(f"a {calibration.placement.value} calibration cannot be used for a "
+                                   f"{placement.value} sensor")
         self.calibration = calibration
         self._origin = None if origin is None else float(origin)
         self._scale = GravityScale()

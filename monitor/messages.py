@@ -14,6 +14,9 @@ from monitor.tracker import TrackerSnapshot
 ONLINE = "online"
 OFFLINE = "offline"
 
+# Instants in event data, sent as ISO 8601 like every other time on the wire.
+TIME_KEYS = ("streak_started", "break_started", "until", "prompt_t")
+
 # Prompts are what a consumer acts on, so the outbox keeps them longest when it must drop messages.
 URGENT_EVENTS = frozenset({EventType.PROMPT, EventType.SLUMP_NUDGE})
 
@@ -81,7 +84,7 @@ def availability_message(topics: Topics, online: bool) -> Message:
 
 def event_payload(event: Event, tz: tzinfo | None) -> dict[str, Any]:
     data = dict(event.data)
-    for key in ("streak_started", "break_started"):
+    for key in TIME_KEYS:
         if isinstance(data.get(key), int | float):
             data[key] = iso(float(data[key]), tz)
     if event.type is EventType.PROMPT:

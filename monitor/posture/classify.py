@@ -9,13 +9,15 @@ How a second is judged (docs/classification.md has the full story and the number
 3. The upright reference is learned without labels from walking: while walking, thigh and trunk are
    near vertical, so the mean gravity direction of sustained movement is "upright" in the sensor's
    own frame, whatever the mounting. An explicit calibration (stand upright) replaces it.
-4. Movement first (spread above a threshold with the segment near upright); then the angle between
-   the gravity direction and the upright reference separates standing from sitting (and lying for
-   trunk sensors). A phone in a trouser pocket may sit in any rotation, so for the pocket the
-   angle is taken to the nearer of the phone's long-axis line and the learned line (sign-agnostic).
+4. Movement first (gait-like or vigorous motion with the segment near upright); then the angle
+   between the gravity direction and the upright reference separates standing from sitting (and
+   lying). A phone in a trouser pocket may sit in any rotation, so for the pocket the angle is taken
+   to the nearer of the phone's long-axis line and the learned line (sign-agnostic). A trunk sensor
+   differs by only a few degrees between sitting and standing, so it keeps two posture centroids
+   learned without labels (standing anchored on the gait reference) and lets the nearer one decide.
 5. Smoothing: each second's output is the majority of the raw judgements in a window of
    `2 * delay + 1` seconds centred on it, so a second is emitted `delay` seconds after it ends
-   (bounded look-ahead; `flush()` emits the rest). A one- or two-second fidget is not a change.
+   (bounded look-ahead; `flush()` emits the rest). A fidget of a few seconds is not a change.
 6. Slump (trunk sensors only): while sitting, the flexion angle from the calibrated upright sitting
    direction; slumped once it stays beyond `slump_degrees` for `slump_hold` seconds. A thigh or
    pocket sensor cannot see the trunk, so its posture is always unknown.
@@ -101,14 +103,6 @@ def _follow(c: list[float], u0: float, u1: float, u2: float, w: float) -> None:
     n = math.sqrt(c0 * c0 + c1 * c1 + c2 * c2)
     if n > 0:
         c[0], c[1], c[2] = c0 / n, c1 / n, c2 / n
-
-
-def _norm(v: Vector) -> float:
-    return math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
-
-
-def _angle(cos: float) -> float:
-    return math.degrees(math.acos(1.0 if cos > 1.0 else -1.0 if cos < -1.0 else cos))
 
 
 # Integer codes of the raw per-second judgements (vectorised smoothing works on these).

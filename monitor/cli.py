@@ -22,7 +22,10 @@ DEMO_DAY_STARTS = time(9, 0)
 
 
 def _settings(config: Path | None) -> Settings:
-    return load_settings(find_config(config))
+    from monitor.secrets import warn_exposed
+
+    path = find_config(config)
+    return warn_exposed(load_settings(path), path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -177,4 +180,5 @@ def main() -> None:
 
 # Command groups that live in their own modules register themselves on `cli` when imported.
 from monitor import cli_prompts  # noqa: E402, F401
+from monitor import cli_ops  # noqa: E402, F401
 from monitor import cli_ops  # noqa: E402, F401

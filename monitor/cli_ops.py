@@ -25,13 +25,10 @@ EXIT_NOT_RUNNING = 3  # as `systemctl status` says "not running"
 
 
 def _load(config: Path | None) -> Settings:
-    from monitor.secrets import exposure_warnings
+    from monitor.secrets import warn_exposed
 
     path = find_config(config)
-    settings = load_settings(path)
-    for warning in exposure_warnings(settings, path):
-        click.echo(f"sitmon: warning: {warning}", err=True)
-    return settings
+    return warn_exposed(load_settings(path), path)
 
 
 def _sqlite_path(settings: Settings) -> Path:
@@ -315,10 +312,12 @@ async def _serve_dashboard(settings: Settings, host: str, port: int) -> None:
 
     from dashboard.app import create_app
     from monitor.adapters.store import Store
+    from monitor.metrics_route import metrics_router
     from monitor.systemd_notify import SystemdNotifier, ping_watchdog, watchdog_interval
 
     store = Store.open(settings.store.sqlalchemy_url())
-    server = uvicorn.Server(uvicorn.Config(create_app(store, settings), host=host, port=port,
+    app = create_app(store, settings, extra_routers=[metrics_router(settings)])
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port,
                                            log_level="warning", access_log=False, lifespan="off"))
     notifier = SystemdNotifier()
     helpers: list[asyncio.Task[None]] = []

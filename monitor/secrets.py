@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from pydantic import SecretStr
 from monitor.config import Settings
 from monitor.errors import ConfigError
 
-SECRET_KEY = re.compile(r"(password|passwd|token|secret|webhook|api_key)", re.IGNORECASE)
+SECRET_KEY = re.compile(r"(password|passwd|token|secret|webhook|api_key|push_url)", re.IGNORECASE)
 
 
 def resolve_secret_file(path: Path, environ: Mapping[str, str] | None = None) -> Path:
@@ -57,7 +58,8 @@ def secret_settings(settings: Settings) -> list[tuple[str, Any]]:
     """(dotted key, value) of every non-empty secret setting, inline or `*_file`."""
     found = []
     for key, value in _walk(settings.model_dump()):
-        if SECRET_KEY.search(key.rsplit(".", 1)[-1]) and value not in (None, "", b""):
+        plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if SECRET_KEY.search(key.rsplit(".", 1)[-1]) and plain not in (None, "", b""):
             found.append((key, value))
     return found
 
@@ -98,3 +100,10 @@ def exposure_warnings(settings: Settings, config_path: Path | None,
             if _world_readable(path):
                 warnings.append(f"{key}: {path} can be read by every user: run `chmod 600 {path}`")
     return warnings
+
+
+def warn_exposed(settings: Settings, config_path: Path | None) -> Settings:
+    """Print a warning per exposed secret on stderr (before logging is set up); return the settings."""
+    for warning in exposure_warnings(settings, config_path):
+        sys.stderr.write(f"sitmon: warning: {warning}\n")
+    return settings

@@ -94,8 +94,9 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
     server: _QuietServer | None = None
     if settings.dashboard.enabled:
         from dashboard.app import create_app
+        from monitor.metrics_route import metrics_router
 
-        app = create_app(store, settings, clock)
+        app = create_app(store, settings, clock, extra_routers=[metrics_router(settings)])
         server = _QuietServer(uvicorn.Config(app, host=settings.dashboard.host, port=settings.dashboard.port,
                                              log_level="warning", access_log=False, lifespan="off"))
 

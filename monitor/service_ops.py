@@ -10,7 +10,10 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from monitor import __version__
+from monitor.adapters.retention import prune
 from monitor.config import Settings
 from monitor.daemon import Daemon
 from monitor.logging_setup import register_secret
@@ -31,6 +34,7 @@ from monitor.systemd_notify import SystemdNotifier, ping_watchdog, watchdog_inte
 
 log = logging.getLogger(__name__)
 READY_POLL_SECONDS = 0.05
+RETENTION_EVERY_SECONDS = 86_400.0
 
 
 def _iso_or_none(t: float | None) -> float | None:
@@ -87,7 +91,8 @@ class ServiceOps:
         """Coroutine factories for Daemon.run(extra=...): readiness, watchdog, status file."""
         DAEMON_RUNNING.set(1)
         factories: list[Callable[[], Coroutine[Any, Any, Any]]] = [
-            lambda: self._announce_ready(dashboard_started), lambda: self._keep_status(daemon)]
+            lambda: self._announce_ready(dashboard_started), lambda: self._keep_status(daemon),
+            lambda: self._keep_retention(daemon)]
         interval = watchdog_interval()
         if interval is not None and self.notifier.enabled:
             factories.append(lambda: ping_watchdog(self.notifier, interval))
@@ -105,6 +110,16 @@ class ServiceOps:
         while True:
             self.write(daemon, running=True)
             await asyncio.sleep(WRITE_EVERY_SECONDS)
+
+    async def _keep_retention(self, daemon: Daemon) -> None:
+        store = self.settings.store
+        while True:
+            try:
+                prune(daemon.store, self.directory / "recordings", daemon.clock.now(), store.keep_days,
+                      store.raw_keep_days, files_now=time.time())
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("retention could not run (%s); trying again in a day", exc)
+            await asyncio.sleep(RETENTION_EVERY_SECONDS)
 
     def write(self, daemon: Daemon, running: bool) -> None:
         connected = daemon.publisher is not None and daemon.publisher.connected

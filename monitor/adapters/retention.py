@@ -25,9 +25,11 @@ class Pruned:
     recordings: int = 0
 
 
-def prune(store: Store, recordings: Path | None, now: float, keep_days: float, raw_keep_days: float) -> Pruned:
+def prune(store: Store, recordings: Path | None, now: float, keep_days: float, raw_keep_days: float,
+          files_now: float | None = None) -> Pruned:
     """Delete bouts and events that ended more than `keep_days` ago (0: keep them) and raw recording
-    files last written more than `raw_keep_days` ago (0: keep them). `now` is epoch seconds."""
+    files last written more than `raw_keep_days` ago (0: keep them). `now` is epoch seconds on the
+    daemon's clock (the stored times); `files_now` is wall time for file ages, `now` if not given."""
     removed_bouts = removed_events = removed_files = 0
     if keep_days > 0:
         cutoff = now - keep_days * DAY
@@ -35,7 +37,7 @@ def prune(store: Store, recordings: Path | None, now: float, keep_days: float, r
             removed_bouts = conn.execute(delete(bouts).where(bouts.c.end < cutoff)).rowcount or 0
             removed_events = conn.execute(delete(events).where(events.c.t < cutoff)).rowcount or 0
     if raw_keep_days > 0 and recordings is not None and recordings.is_dir():
-        cutoff = now - raw_keep_days * DAY
+        cutoff = (now if files_now is None else files_now) - raw_keep_days * DAY
         for path in sorted(recordings.iterdir()):
             if path.is_file() and path.name.endswith(RAW_SUFFIXES) and path.stat().st_mtime < cutoff:
                 path.unlink()

@@ -40,8 +40,8 @@ def _send(config: Path | None, name: str, args: dict[str, Any]) -> None:
             time.sleep(0.2)
     finally:
         store.close()
-    click.echo(f"no running sitmon answered within {ANSWER_TIMEOUT_SECONDS:.0f} s; if it starts within "
-               f"{mailbox.STALE_SECONDS / 60:.0f} minutes it will still act on this", err=True)
+    click.echo(f"no running sitmon answered within {ANSWER_TIMEOUT_SECONDS:.0f} s (is the daemon running, "
+               "with the same settings file?); nothing was changed", err=True)
     sys.exit(1)
 
 

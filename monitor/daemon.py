@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
@@ -199,13 +198,15 @@ class Daemon:
             return f"refused: {exc}"
         return f"refused: unknown command {name!r}"
 
+    def expire_waiting_commands(self) -> None:
+        """Commands left while no daemon ran would surprise the wearer now (a snooze from yesterday)."""
+        for command in mailbox.pending(self.store.engine, self.wearer):
+            mailbox.finish(self.store.engine, command.id, "expired: it was left while sitmon was not running")
+
     def process_mailbox(self) -> None:
         engine = self.store.engine
         for command in mailbox.pending(engine, self.wearer):
-            if time.time() - command.t > mailbox.STALE_SECONDS:
-                response = "expired: it was left while the daemon was not running"
-            else:
-                response = self.run_command(command.name, command.args)
+            response = self.run_command(command.name, command.args)
             log.info("command %s %s: %s", command.name, command.args, response)
             mailbox.finish(engine, command.id, response)
         version = mailbox.overrides_version(engine)
@@ -320,6 +321,7 @@ class Daemon:
                 1.0, self.clock.wall_delay(self.settings.schedule.calendar_refresh_minutes * 60))), id="calendar")
         # The mailbox is polled in wall time: people wait for their snooze, whatever the clock's speed.
         self.scheduler.add_job(self._on_mailbox, IntervalTrigger(seconds=1.0), id="mailbox")
+        self.expire_waiting_commands()
         self.process_mailbox()
         self.scheduler.start()
         self._reschedule_prompt()

@@ -12,9 +12,6 @@ from sqlalchemy import Engine, func, insert, select, update
 from monitor.schema import commands, settings_overrides
 
 COMMAND_NAMES = ("snooze", "pause", "resume", "calibrate")
-# A command older than this (wall seconds) was left while no daemon ran: acting on it now would
-# surprise the wearer (a snooze from yesterday), so it is answered as expired instead.
-STALE_SECONDS = 120.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,4 +181,3 @@ def main() -> None:
 # Command groups that live in their own modules register themselves on `cli` when imported.
 from monitor import cli_prompts  # noqa: E402, F401
 from monitor import cli_ops  # noqa: E402, F401
-from monitor import cli_ops  # noqa: E402, F401

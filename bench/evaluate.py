@@ -287,6 +287,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.disable(logging.WARNING)
     warnings.filterwarnings("ignore")
 
+    if not args.no_peer:
+        try:
+            import actimotus  # noqa: F401
+        except ImportError:
+            print("acti-motus is not installed (.venv/bin/pip install -e '.[bench]'): running without the peer")
+            args.no_peer = True
+    if not (args.data / "uci-chest-casale").is_dir():
+        parser.error(f"no datasets under {args.data} (give --data DIR)")
     recs = load(args.data)
     cases = build_cases(recs)
     base = Settings()

@@ -6,7 +6,8 @@ recording. The result is a small JSON file that `sitmon classify --calibration` 
 passes to the classifier: the standing direction sharpens sit/stand for trunk sensors, and the
 sitting direction is what slump is measured against.
 
-Hook-up: `cli.add_command(calibrate_command)` on the click group in monitor/cli.py.
+Hook-up: importing this module registers the command on `monitor.cli.cli` (one line in cli.py:
+`from monitor import cli_calibrate  # noqa: E402, F401`, as for the other command modules).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from monitor.cli import cli
 from monitor.errors import RecordingError
 from monitor.model import Placement, SampleBlock
 from monitor.recordings import RecordingFormat, read_recording
@@ -78,3 +80,6 @@ def calibrate_command(placement: str, fmt: str, stand_file: Path | None,
     parts = [name for name, value in (("upright", calibration.upright), ("sitting", calibration.sitting))
              if value is not None]
     click.echo(f"wrote {' and '.join(parts)} reference to {out}", err=True)
+
+
+cli.add_command(calibrate_command)

@@ -57,6 +57,8 @@ def _sources(settings: Settings, clock: Any, script_start: float | None = None) 
         if wearable.kind == "emulated":
             sources.append(EmulatedWearable(wearable.name, DEMO_DAY, clock, wearable.rate_hz,
                                             script_start=script_start))
+        elif wearable.kind == "mqtt":
+            continue  # its samples arrive through the MQTT link (monitor/adapters/mqtt_samples.py)
         else:
             raise ConfigError([f"wearables.{wearable.name}.kind: {wearable.kind!r} needs the Bluetooth "
                                "connection manager, which this build does not include yet"])

@@ -48,7 +48,9 @@ class WearerSettings(_Section):
         return value
 
 
-WearableKind = Literal["emulated", "polar-h10", "polar-verity", "thingy52", "witmotion", "metawear", "sitmon"]
+# "mqtt": samples arrive over MQTT (phone apps, ESPHome), see docs/mqtt.md.
+WearableKind = Literal["emulated", "polar-h10", "polar-verity", "thingy52", "witmotion", "metawear", "sitmon",
+                       "mqtt"]
 
 
 class WearableSettings(_Section):

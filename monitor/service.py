@@ -15,6 +15,7 @@ import uvicorn
 
 from monitor.adapters.broker import EmbeddedBroker, broker_reachable
 from monitor.adapters.dnd import DndListener
+from monitor.adapters.mqtt_interface import MqttInterface
 from monitor.adapters.notifiers import DesktopNotifier, LogNotifier, Notifier, PushNotifier
 from monitor.adapters.outbox import Outbox
 from monitor.adapters.publisher import Publisher
@@ -90,6 +91,9 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
     if push_url:
         notifiers.append(PushNotifier(push_url, settings.notify.push_format))
     daemon = Daemon(settings, clock, store, publisher, notifiers)
+    if publisher is not None:
+        # Discovery, commands and samples over MQTT; the publisher calls it from its own thread.
+        MqttInterface(settings, publisher, store, clock, daemon, asyncio.get_running_loop()).attach()
 
     server: _QuietServer | None = None
     if settings.dashboard.enabled:

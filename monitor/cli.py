@@ -141,7 +141,10 @@ def classify(file: Path, fmt: str, placement: str, out: Path, posture: bool,
             calibration = Calibration.from_dict(json.loads(calibration_file.read_text(encoding="utf-8")))
         except (OSError, ValueError, CalibrationError) as exc:
             raise click.ClickException(f"{calibration_file}: {exc}") from exc
-    states = classify_recording(recording.block, Placement(placement), calibration=calibration)
+    try:
+        states = classify_recording(recording.block, Placement(placement), calibration=calibration)
+    except CalibrationError as exc:
+        raise click.ClickException(f"{calibration_file}: {exc}") from exc
     origin = float(recording.block.t[0])
     with out.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
@@ -182,4 +185,5 @@ def main() -> None:
 
 # Command groups that live in their own modules register themselves on `cli` when imported.
 from monitor import cli_prompts  # noqa: E402, F401
+from monitor import cli_calibrate  # noqa: E402, F401
 from monitor import cli_ops  # noqa: E402, F401

@@ -4,8 +4,10 @@ dashboard on its own."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import json
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -307,6 +309,20 @@ def dashboard(config: Path | None, host: str | None, port: int | None) -> None:
         raise click.ClickException(f"the dashboard cannot start: {exc}") from exc
 
 
+def _own_signals_server(config: Any) -> Any:
+    import uvicorn
+
+    class OwnSignalsServer(uvicorn.Server):
+        """uvicorn re-raises a caught SIGTERM once it has shut down, which would kill the process before
+        it says STOPPING and exits 0; here the command handles the signals itself."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return OwnSignalsServer(config)
+
+
 async def _serve_dashboard(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
@@ -317,10 +333,18 @@ async def _serve_dashboard(settings: Settings, host: str, port: int) -> None:
 
     store = Store.open(settings.store.sqlalchemy_url())
     app = create_app(store, settings, extra_routers=[metrics_router(settings)])
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port,
-                                           log_level="warning", access_log=False, lifespan="off"))
+    server = _own_signals_server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                                access_log=False, lifespan="off"))
     notifier = SystemdNotifier()
     helpers: list[asyncio.Task[None]] = []
+
+    def stop() -> None:
+        notifier.stopping()
+        server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
 
     async def ready() -> None:
         while not server.started:
@@ -335,7 +359,6 @@ async def _serve_dashboard(settings: Settings, host: str, port: int) -> None:
     try:
         await server.serve()
     finally:
-        notifier.stopping()
         for task in helpers:
             task.cancel()
         store.close()

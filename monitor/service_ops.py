@@ -85,6 +85,7 @@ class ServiceOps:
         self._was_connected = False
         self._ever_connected = False
         self._status_failed = False
+        self._outbox_dropped = 0
 
     def tasks(self, daemon: Daemon, dashboard_started: Callable[[], bool] | None
               ) -> list[Callable[[], Coroutine[Any, Any, Any]]]:
@@ -128,6 +129,7 @@ class ServiceOps:
             MQTT_RECONNECTS.inc()
         self._ever_connected = self._ever_connected or connected
         self._was_connected = connected
+        self._sample_outbox(daemon)
         try:
             write_status(self.directory, daemon_status(daemon, running, self.started_at), REGISTRY.render())
         except OSError as exc:
@@ -136,6 +138,21 @@ class ServiceOps:
             self._status_failed = True
         else:
             self._status_failed = False
+
+    def _sample_outbox(self, daemon: Daemon) -> None:
+        # The outbox counts for itself; mirror its numbers into the registry at each status write.
+        outbox: Any = getattr(daemon.publisher, "outbox", None)
+        if outbox is None or not hasattr(outbox, "metrics"):
+            return
+        try:
+            numbers = outbox.metrics()
+        except (SQLAlchemyError, OSError):
+            return
+        OUTBOX_DEPTH.set(numbers.get("pending", 0))
+        dropped = int(numbers.get("dropped_total", 0))
+        if dropped > self._outbox_dropped:
+            OUTBOX_DROPS.inc(dropped - self._outbox_dropped)
+        self._outbox_dropped = dropped
 
     def stopping(self, daemon: Daemon) -> None:
         self.notifier.stopping()

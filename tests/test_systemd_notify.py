@@ -124,3 +124,33 @@ desktop = false
             proc.kill()
             proc.wait()
         proc.stderr.close()  # type: ignore[union-attr]
+
+
+def test_the_dashboard_alone_reports_ready_and_serves_the_daemons_metrics_file(tmp_path, notify_socket):
+    import httpx
+
+    sock, path = notify_socket
+    port = free_port()
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "metrics.prom").write_text('# TYPE sitmon_samples_total counter\n'
+                                        'sitmon_samples_total{sensor="thigh"} 42\n')
+    config = tmp_path / "sitmon.toml"
+    config.write_text(f'[store]\npath = "{state / "db.sqlite3"}"\n[dashboard]\nport = {port}\n')
+    env = {**os.environ, "NOTIFY_SOCKET": path, "SITMON_CONFIG": str(config)}
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "dashboard"], env=env, stderr=subprocess.PIPE,
+                            text=True, cwd=Path(__file__).parent.parent)
+    try:
+        sock.settimeout(60)
+        assert sock.recv(4096).startswith(b"READY=1")
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        assert 'sitmon_samples_total{sensor="thigh"} 42' in metrics.text
+        assert "sitmon_metrics_file_age_seconds" in metrics.text
+        proc.send_signal(signal.SIGTERM)
+        assert sock.recv(4096) == b"STOPPING=1"
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()  # type: ignore[union-attr]

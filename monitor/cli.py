@@ -43,6 +43,11 @@ def run(config: Path | None) -> None:
 
     settings = _settings(config)
     setup_logging(settings.log.level)
+    if settings.role.kind != "single":
+        from monitor.fleet.run import run_role
+
+        run_role(settings)
+        return
     clock = SystemClock()
     sources = _sources(settings, clock)
     asyncio.run(serve(settings, clock, sources, RunOptions()))
@@ -187,3 +192,4 @@ def main() -> None:
 from monitor import cli_prompts  # noqa: E402, F401
 from monitor import cli_calibrate  # noqa: E402, F401
 from monitor import cli_ops  # noqa: E402, F401
+from monitor import cli_fleet  # noqa: E402, F401

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from monitor.errors import ConfigError
+from monitor.fleet.settings import FleetSettings, RoleSettings
 from monitor.model import Placement
 from monitor.timewindows import parse_day, parse_window
 
@@ -190,6 +191,8 @@ class Settings(_Section):
     dashboard: DashboardSettings = DashboardSettings()
     notify: NotifySettings = NotifySettings()
     log: LogSettings = LogSettings()
+    role: RoleSettings = RoleSettings()
+    fleet: FleetSettings = FleetSettings()
 
     @field_validator("wearables")
     @classmethod

@@ -177,7 +177,13 @@ class CentralWorker:
             if self.wall() >= next_rebalance and not stopping:
                 self._rebalance()
                 next_rebalance = self.wall() + self.fleet.rebalance_seconds
-            busy = self._process()
+            try:
+                busy = self._process()
+            except Exception:
+                # A bug must not silently end the worker: log it, forget cached pipelines, go on.
+                log.exception("central worker %s: processing failed", self.worker_id)
+                self._pipelines.clear()
+                busy = False
             if stopping and not received and not busy:
                 return
 
@@ -280,6 +286,8 @@ class CentralWorker:
         wanted = [(wearer, arrived[take.index].seq) for take in takes]
         rows = {int(r.seq): r for r in conn.execute(
             select(fleet_inbox).where(tuple_(fleet_inbox.c.wearer, fleet_inbox.c.seq).in_(wanted)))}
+        if len(rows) < len(wanted):
+            return None  # consumed meanwhile by a worker that owned the wearer before: plan again next pass
         cached = self._pipelines.get(wearer)
         if cached is None or cached.next_seq != next_seq or stream.worker != self.worker_id:
             cached = _Cached(self._restore(wearer, stream.checkpoint, Placement(rows[wanted[0][1]].placement)),

@@ -18,9 +18,11 @@ def test_anchor_keeps_sensor_spacing():
 
 def test_early_samples_pull_the_offset_back():
     line = Timeline()
-    line.place(np.array([0.0]), arrival=100.5)  # the first frame was delayed
-    placed = line.place(np.array([1.0]), arrival=101.0)
-    assert placed.tolist() == pytest.approx([101.0])
+    line.place(np.array([0.0]), arrival=100.9)  # the first frame was delayed
+    small_lead = line.place(np.array([1.0]), arrival=101.5)
+    assert small_lead.tolist() == pytest.approx([101.9])  # 0.4 s ahead of arrival: spacing kept
+    placed = line.place(np.array([2.0]), arrival=102.0)
+    assert placed.tolist() == pytest.approx([102.0])
     assert line.reanchors == 1
 
 

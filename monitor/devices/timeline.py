@@ -3,8 +3,10 @@
 Pure: the caller passes the host time at which the notification arrived. The first frame anchors
 the offset (host = sensor + offset), as bleakheart does for Polar; afterwards the sensor's spacing
 is kept exactly, so the samples equal the recording, and the offset moves only when it must:
-- a frame would be stamped after it arrived (sensor clock fast, or the first frame was late):
-  pull the offset back to the arrival;
+- a frame would be stamped more than `max_lead_s` after it arrived (sensor clock fast, or the
+  first frame was late): pull the offset back to the arrival. A smaller lead is left alone: the
+  first frame's latency is unknown, and chasing every early notification would bend the sensor's
+  exact spacing;
 - samples fall more than `max_lag_s` behind their arrival (sensor clock slow, or a format with no
   timestamps lost samples): re-anchor to the arrival.
 Host times never go backwards.
@@ -20,8 +22,9 @@ MIN_STEP_S = 1e-6
 
 
 class Timeline:
-    def __init__(self, max_lag_s: float = 2.0) -> None:
+    def __init__(self, max_lag_s: float = 2.0, max_lead_s: float = 0.5) -> None:
         self.max_lag_s = max_lag_s
+        self.max_lead_s = max_lead_s
         self.offset: float | None = None
         self.last: float | None = None
         self.reanchors = 0
@@ -38,7 +41,7 @@ class Timeline:
             self.offset = arrival - newest
         else:
             lag = arrival - (newest + self.offset)
-            if lag < 0 or lag > self.max_lag_s:
+            if lag < -self.max_lead_s or lag > self.max_lag_s:
                 self.offset += lag
                 self.reanchors += 1
         host = sensor_t + self.offset

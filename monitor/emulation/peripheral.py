@@ -32,6 +32,9 @@ from monitor.devices.heart_rate import BATTERY_LEVEL, BATTERY_SERVICE
 from monitor.model import SampleBlock
 
 ADVERTISING_INTERVAL_MS = 20
+STALLED_WALL_S = 0.001
+SIMULATED_HOPS = 12
+TEARDOWN_S = 2.0
 READ = Characteristic.Properties.READ
 WRITE = Characteristic.Properties.WRITE
 WRITE_NO_RESPONSE = Characteristic.Properties.WRITE_WITHOUT_RESPONSE
@@ -145,9 +148,9 @@ class EmulatedPeripheral(ABC):
         if self.device is not None:
             for connection in list(self.device.connections.values()):
                 with contextlib.suppress(Exception):
-                    await connection.disconnect()
+                    await asyncio.wait_for(connection.disconnect(), TEARDOWN_S)
             with contextlib.suppress(Exception):
-                await self.device.stop_advertising()
+                await asyncio.wait_for(self.device.stop_advertising(), TEARDOWN_S)
         self.device = None
 
     def _advertising_data(self) -> bytes:
@@ -221,21 +224,40 @@ class EmulatedPeripheral(ABC):
             n = self.samples_per_frame(self.mtu())
             t_from = self.source.start + (index - 0.5) * step
             t_to = t_from + n * step
+            if t_from > getattr(self.source, "end", math.inf) and isinstance(self.clock, ManualClock):
+                # A finished recording must not run a driven clock on forever: park until stopped.
+                await asyncio.Event().wait()
             await self._wait_until(t_to)
             index += n
-            block = self.source.samples(t_from, t_to)
+            if self.stalled and isinstance(self.clock, ManualClock):
+                # A stalled sensor sends nothing and no longer drives the clock: the test does.
+                await asyncio.sleep(STALLED_WALL_S)
+                continue
+            block = self._resample(self.source.samples(t_from, t_to), t_from, n, step)
             if self.stalled or len(block) == 0 or self.device is None:
                 continue
             for value in self.encode(block, self.mtu()):
                 await self.device.notify_subscribers(self.data_characteristic(), value)
                 self.frames_sent += 1
 
+    @staticmethod
+    def _resample(block: SampleBlock, t_from: float, n: int, step: float) -> SampleBlock:
+        """A source faster than the sensor's rate: keep the sample nearest each sensor tick."""
+        if len(block) <= n:
+            return block
+        ticks = t_from + (np.arange(n) + 0.5) * step
+        pick = np.clip(np.searchsorted(block.t, ticks), 0, len(block) - 1)
+        return SampleBlock(block.t[pick], block.xyz[pick])
+
     async def _wait_until(self, source_t: float) -> None:
         target = self._origin + (source_t - self.source.start)
         if isinstance(self.clock, ManualClock):
+            # Let the previous frame cross the link before time moves on: the link delivers in
+            # call_soon hops, and a sender that ran ahead would make every arrival look late.
+            for _ in range(SIMULATED_HOPS):
+                await asyncio.sleep(0)
             if self.clock.now() < target:
                 self.clock.set(target)
-            await asyncio.sleep(0)
             return
         delay = target - self.clock.now()
         await asyncio.sleep(self.clock.wall_delay(delay) if delay > 0 else 0)
@@ -248,7 +270,7 @@ class EmulatedPeripheral(ABC):
             return
         for connection in list(self.device.connections.values()):
             with contextlib.suppress(Exception):
-                await connection.disconnect()
+                await asyncio.wait_for(connection.disconnect(), TEARDOWN_S)
 
     async def go_silent(self) -> None:
         """Stop advertising and drop connections: the sensor is gone until `come_back`."""

@@ -25,7 +25,7 @@ from bumble.transport.common import AsyncPipeSink
 
 from monitor.clock import Clock
 from monitor.emulation.backend import BumbleClient, BumbleScanner, backend_classes
-from monitor.emulation.peripheral import EmulatedPeripheral
+from monitor.emulation.peripheral import TEARDOWN_S, EmulatedPeripheral
 
 CENTRAL_ADDRESS = "F0:F1:F2:F3:F4:F5"
 
@@ -80,8 +80,7 @@ class EmulatedWorld:
         if self._central is not None:
             for connection in list(self._central.connections.values()):
                 with contextlib.suppress(Exception):  # tearing down: the link goes away anyway
-                    await connection.disconnect()
-            await self._central.host.reset()
+                    await asyncio.wait_for(connection.disconnect(), TEARDOWN_S)
         self._central = None
 
     # --- the backend's view (see backend.Central)

@@ -13,8 +13,10 @@ How a second is judged (docs/classification.md has the full story and the number
    between the gravity direction and the upright reference separates standing from sitting (and
    lying). A phone in a trouser pocket may sit in any rotation, so for the pocket the angle is taken
    to the nearer of the phone's long-axis line and the learned line (sign-agnostic). A trunk sensor
-   differs by only a few degrees between sitting and standing, so it keeps two posture centroids
-   learned without labels (standing anchored on the gait reference) and lets the nearer one decide.
+   differs by only a few degrees between sitting and standing, so it groups quiet seconds into
+   still-posture clusters and judges each by its lean and its sway: a standing trunk balances and
+   sways, a seated one is supported and stays put (with `sway_weight = 0`, two posture centroids
+   learned without labels, standing anchored on the gait reference, let the nearer one decide).
 5. Smoothing: each second's output is the majority of the raw judgements in a window of
    `2 * delay + 1` seconds centred on it, so a second is emitted `delay` seconds after it ends
    (bounded look-ahead; `flush()` emits the rest). A fidget of a few seconds is not a change.
@@ -43,7 +45,7 @@ VIGOROUS_G = 0.3  # spread (g) that counts as moving even when it does not look 
 WALK_MIN_VERTICAL_SHARE = 0.35  # share of the dynamic variance along gravity while walking
 WALK_MAX_CROSSINGS = 11  # sign changes of the vertical signal per second (steps are ~2 Hz)
 THIGH_SIT_DEGREES = 45.0
-TRUNK_SIT_DEGREES = 14.0  # fitted on all ten Casale dev subjects (see bench/evaluate.py)
+TRUNK_SIT_DEGREES = 16.0  # fitted on all ten Casale dev subjects (see bench/evaluate.py)
 TRUNK_LIE_DEGREES = 60.0
 MOVE_MAX_TILT_DEGREES = 35.0  # moving with the segment further than this from upright is a fidget
 THIGH_LIE_ROLL_DEGREES = 65.0
@@ -51,6 +53,10 @@ MIN_REFERENCE_SEPARATION_DEGREES = 6.0
 STAND_NEAR_DEGREES = 3.0  # this close to standing is standing, whatever the sitting centroid says
 SIT_FAR_EXTRA_DEGREES = 20.0  # this far beyond the sit angle is sitting, whatever the centroids say
 CENTROID_RATE = 1.0 / 300.0
+SWAY_JOIN_COS = math.cos(math.radians(5.0))  # a quiet second within this of a cluster belongs to it
+SWAY_MAX_CLUSTERS = 6
+SWAY_MATURE_SECONDS = 30  # a cluster's sway is trusted after this many quiet seconds
+SWAY_FLOOR_DEGREES = 0.05  # below the sensor's resolution: no posture is stiller than this
 DEFAULT_DELAY = 5
 DEFAULT_SLUMP_DEGREES = 15.0
 DEFAULT_SLUMP_HOLD = 10
@@ -86,7 +92,10 @@ class Settings:
     pocket_reference_rate: float = 0.05
     trunk_clusters: bool = True
     stand_anchor_degrees: float = 12.0  # the standing centroid stays this close to the gait reference
-    min_separation_degrees: float = 8.0  # centroids closer than this are taken as one posture
+    min_separation_degrees: float = 6.0  # centroids closer than this are taken as one posture
+    # Sway: weight of the postural-sway signature against the lean when a still posture cluster is
+    # judged sitting or standing (0 turns it off and keeps the two-centroid rule).
+    sway_weight: float = 1.0
 
 
 def _deg(cos: float) -> float:
@@ -142,6 +151,9 @@ class StreamClassifier:
         self._stand_n = 0
         self._sit_c: list[float] | None = None
         self._sit_n = 0
+        # Still-posture clusters for the sway rule: [x, y, z, quiet seconds, mean log-sway (log deg)].
+        self._clusters: list[list[float]] = []
+        self._prev_u: tuple[float, float, float] | None = None
         self._cos_anchor = math.cos(math.radians(st.stand_anchor_degrees))
         self._cos_separation = math.cos(math.radians(st.min_separation_degrees))
         # Smoothing state: the last raw judgements of the current run, and how many of them are
@@ -249,12 +261,14 @@ class StreamClassifier:
         acos, degrees = math.acos, math.degrees
         sit_ref = self._sit_ref
         clusters = s.trunk_clusters and sit_ref is None
+        sway = trunk and s.sway_weight > 0 and sit_ref is None
         for sec, n, m, sd, vs, zc in zip(secs.tolist(), counts.tolist(), means.tolist(), spread.tolist(),
                                          vshare.tolist(), crossings.tolist(), strict=True):
             gap = prev is not None and sec != prev + 1
             if gap:
                 self._walk_run = 0
                 self._slump_run = 0
+                self._prev_u = None
             prev = sec
             out_sec.append(sec)
             breaks.append(gap)
@@ -275,6 +289,10 @@ class StreamClassifier:
                 continue
             u0, u1, u2 = g0 / mag, g1 / mag, g2 / mag
             dyn = sd / radius
+            # Sway: how far the gravity direction moved since the previous second, in degrees.
+            pu = self._prev_u
+            du = -1.0 if pu is None else degrees(acos(min(1.0, max(-1.0, u0 * pu[0] + u1 * pu[1] + u2 * pu[2]))))
+            self._prev_u = (u0, u1, u2)
             if dyn < STILL_G:
                 scale.observe_still((m[0], m[1], m[2]))
             # The learned reference in the current calibration (recomputed only when it changed).
@@ -310,6 +328,8 @@ class StreamClassifier:
             moving = gait or dyn > VIGOROUS_G
             post = P_UNKNOWN
             if trunk:
+                if sway and not (moving and tilt < MOVE_MAX_TILT_DEGREES) and dyn < move_g and du >= 0:
+                    self._observe_sway(u0, u1, u2, du, dyn < STILL_G)
                 if moving and tilt < MOVE_MAX_TILT_DEGREES:
                     code, conf = MOVE, min(1.0, 0.5 + 2.0 * (dyn - move_g))
                 elif not learned:
@@ -319,6 +339,8 @@ class StreamClassifier:
                     code, conf = SIT, 0.5
                 elif tilt > TRUNK_LIE_DEGREES:
                     code, conf = LIE, min(1.0, 0.6 + (tilt - TRUNK_LIE_DEGREES) / 60.0)
+                elif sway:
+                    code, conf = self._sway_postures(u0, u1, u2, r0, r1, r2, tilt)
                 elif clusters:
                     code, conf = self._postures(u0, u1, u2, r0, r1, r2, dyn < STILL_G)
                 else:
@@ -389,6 +411,66 @@ class StreamClassifier:
                 self._sit_n += 1
                 _follow(sc, u0, u1, u2, max(1.0 / self._sit_n, CENTROID_RATE))
         return code, conf
+
+    def _observe_sway(self, u0: float, u1: float, u2: float, du: float, still: bool) -> None:
+        """Feed one quiet second to the still-posture clusters (direction and sway)."""
+        best, best_cos = -1, SWAY_JOIN_COS
+        for i, k in enumerate(self._clusters):
+            c = u0 * k[0] + u1 * k[1] + u2 * k[2]
+            if c > best_cos:
+                best, best_cos = i, c
+        # The geometric mean of the sway: one shift in the chair must not make a posture swaying.
+        du = math.log(max(du, SWAY_FLOOR_DEGREES))
+        if best < 0:
+            if not still:
+                return
+            if len(self._clusters) >= SWAY_MAX_CLUSTERS:
+                # Forget the smallest: it was a passing posture.
+                self._clusters.remove(min(self._clusters, key=lambda k: k[3]))
+            self._clusters.append([u0, u1, u2, 1.0, du])
+            return
+        k = self._clusters[best]
+        k[3] += 1.0
+        w = max(1.0 / k[3], CENTROID_RATE)
+        k[4] += w * (du - k[4])
+        if still:
+            c0, c1, c2 = k[0] + w * (u0 - k[0]), k[1] + w * (u1 - k[1]), k[2] + w * (u2 - k[2])
+            n = math.sqrt(c0 * c0 + c1 * c1 + c2 * c2)
+            k[0], k[1], k[2] = c0 / n, c1 / n, c2 / n
+
+    def _sway_postures(self, u0: float, u1: float, u2: float, r0: float, r1: float, r2: float,
+                       tilt: float) -> tuple[int, float]:
+        """Sit or stand for a trunk sensor from the lean and the sway of the nearest still cluster.
+
+        A standing trunk balances on the feet and sways; a seated one is supported and stays put.
+        So a still-posture cluster whose sway is low against the wearer's own other postures is
+        sitting even when it leans only a little, and one that sways like standing is standing
+        even when it leans further (talking while standing). Until clusters are mature, or while
+        only one is known, the lean alone decides, as before.
+        """
+        s = self.settings
+        sit_deg = s.trunk_sit_degrees
+        if tilt < STAND_NEAR_DEGREES:
+            return STAND, 0.6
+        if tilt > sit_deg + SIT_FAR_EXTRA_DEGREES:
+            return SIT, 0.85
+        best: list[float] | None = None
+        best_cos = SWAY_JOIN_COS
+        logs: list[float] = []
+        for k in self._clusters:
+            if k[3] >= SWAY_MATURE_SECONDS:
+                logs.append(k[4])
+            c = u0 * k[0] + u1 * k[1] + u2 * k[2]
+            if c > best_cos:
+                best, best_cos = k, c
+        score = (tilt - sit_deg) / sit_deg
+        if best is not None and best[3] >= SWAY_MATURE_SECONDS and len(logs) >= 2:
+            lean = _deg(best[0] * r0 + best[1] * r1 + best[2] * r2)
+            # The wearer's own norm: the mean log-sway of their mature still postures.
+            norm = sum(logs) / len(logs)
+            score = (lean - sit_deg) / sit_deg + s.sway_weight * (norm - best[4])
+        code = SIT if score > 0 else STAND
+        return code, min(0.85, 0.5 + 0.35 * min(1.0, abs(score)))
 
     def _learn(self, m: list[float]) -> None:
         if self._ref_raw is None:

@@ -47,6 +47,9 @@ class Subscriber:
     def close(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()
+        # Break the client <-> callback cycle so paho's own finaliser closes its wake-up socket pair
+        # now, instead of the garbage collector finding the sockets first (a ResourceWarning).
+        self.client.on_connect = self.client.on_subscribe = self.client.on_message = None
 
 
 def clear_retained(host: str, port: int, topics: list[str]) -> None:

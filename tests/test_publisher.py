@@ -19,8 +19,10 @@ def test_availability_is_retained_online_and_offline_after_a_clean_stop(broker, 
     publisher.start()
     assert publisher.wait_connected(10)
     sub = subscribe(f"{base_topic}/#")
-    got = sub.wait_for(lambda m: m[0] == topics.availability and m[1] == b"online")
-    assert got and got[0][2] is True  # delivered as retained to a late subscriber
+    assert sub.wait_for(lambda m: m[0] == topics.availability and m[1] == b"online")
+    late = subscribe(f"{base_topic}/#")  # subscribes once "online" is surely on the broker
+    got = late.wait_for(lambda m: m[0] == topics.availability)
+    assert got and got[0][1:] == (b"online", True)  # delivered as retained to a late subscriber
     publisher.stop()
     assert sub.wait_for(lambda m: m[0] == topics.availability and m[1] == b"offline")
     clear_retained(*broker, [topics.availability])

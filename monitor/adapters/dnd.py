@@ -52,6 +52,7 @@ class DndListener:
     def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+        self._client.on_connect = self._client.on_message = None  # lets paho close its sockets now
 
     def _on_connect(self, client: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object) -> None:
         if not reason.is_failure:

@@ -172,6 +172,10 @@ class Publisher:
         self._client.loop_stop()
         if self._drain_thread is not None:
             self._drain_thread.join(timeout=10)
+        # Break the client <-> callback cycle so paho's finaliser closes its sockets when the
+        # publisher goes, rather than the garbage collector meeting them open.
+        self._client.on_connect = self._client.on_disconnect = None
+        self._client.on_publish = self._client.on_message = None
 
     # --- the drain ------------------------------------------------------------------------------
     def _drained(self) -> bool:

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dashboard import security
+from dashboard import fleet, security
 from dashboard.context import Dashboard
 from dashboard.control import DaemonControl, StoreControl
 from dashboard.routes_api import api_router
@@ -63,7 +63,10 @@ def create_app(store: Store, settings: Settings, clock: Clock | None = None, *,
     security rules.
     """
     clock = clock or SystemClock()
-    token = security.load_token(settings)
+    in_fleet = settings.dashboard.mode == "fleet"
+    # A fleet dashboard always asks for a wearer's or an admin's token (the store holds them), so it
+    # may serve any address; the single access token file is the single-wearer dashboard's.
+    token = None if in_fleet else security.load_token(settings)
     dash = Dashboard(store, settings, clock, control or StoreControl(store, settings, clock), token)
     app = FastAPI(title="sitmon", version=__version__, docs_url="/api/docs", redoc_url=None,
                   description="sitmon's API: the day's sitting, posture and prompts, history and exports, "
@@ -72,15 +75,29 @@ def create_app(store: Store, settings: Settings, clock: Clock | None = None, *,
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api_router(dash))
     app.include_router(pages_router(dash, templates))
+    if in_fleet:
+        app.include_router(fleet.fleet_router(dash))
     for router in extra_routers:
         app.include_router(router)
+    # In a fleet, what other parts of sitmon add (metrics) describes the service: admins only.
+    admin_paths = frozenset(getattr(r, "path", "") for router in extra_routers for r in router.routes)
     app.state.dashboard = dash
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Any:
         path = request.url.path
         unsafe = request.method in security.UNSAFE_METHODS
-        if token is not None and not security.is_public(path) and not security.authorised(request, token):
+        if in_fleet:
+            public = security.is_public(path)
+            who = None if public and path != "/login" else fleet.principal(dash, request)
+            request.state.principal = who
+            if who is None and not public:
+                if path.startswith("/api/"):
+                    return _error(401, "sign in with your token (Authorization: Bearer <token>)")
+                return RedirectResponse("/login", status_code=303)
+            if path in admin_paths and (who is None or who.role != "admin"):
+                return _error(404, "Not Found")
+        elif token is not None and not security.is_public(path) and not security.authorised(request, token):
             if path.startswith("/api/"):
                 return _error(401, "an access token is required (Authorization: Bearer <token>)")
             return RedirectResponse("/login", status_code=303)

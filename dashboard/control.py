@@ -29,8 +29,9 @@ __all__ = ["LIVE_SECTIONS", "CalibrationError", "ControlStatus", "DaemonControl"
 # Sections the daemon applies without a restart; the rest (store, MQTT, wearables) need one.
 LIVE_SECTIONS = ("tracker", "schedule", "slump", "notify", "dashboard")
 # Fields that name files on the daemon's machine, or decide where the dashboard listens, are set in
-# the configuration file only: the web is the wrong place to point the daemon at a file.
-_FILE_ONLY_FIELDS = frozenset({"host", "port", "enabled", "token_file"})
+# the configuration file only: the web is the wrong place to point the daemon at a file. Who may see
+# what (mode, min_wearers) is the operator's decision, never a form's.
+_FILE_ONLY_FIELDS = frozenset({"host", "port", "enabled", "token_file", "mode", "min_wearers"})
 MAX_SNOOZE_MINUTES = 24 * 60
 
 

@@ -7,7 +7,7 @@ import io
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Path, Query
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from dashboard import models, queries
@@ -57,10 +57,10 @@ def history_range(dash: Dashboard, first: str | None, last: str | None) -> tuple
     return start, end
 
 
-def history_model(dash: Dashboard, first: date, last: date) -> HistoryModel:
-    days = queries.history(dash.store, dash.wearer, first, last, dash.clock.now(), dash.tz, dash.cache)
+def history_model(dash: Dashboard, wearer: str, first: date, last: date) -> HistoryModel:
+    days = queries.history(dash.store, wearer, first, last, dash.clock.now(), dash.tz, dash.cache)
     goal = dash.goal_seconds()
-    return HistoryModel(wearer=dash.wearer, first=first, last=last, goal_seconds=round(goal),
+    return HistoryModel(wearer=wearer, first=first, last=last, goal_seconds=round(goal),
                         days=[models.history_day(d, goal) for d in days], weeks=models.history_weeks(days, goal))
 
 
@@ -77,49 +77,62 @@ def history_csv(history: HistoryModel) -> str:
 def api_router(dash: Dashboard) -> APIRouter:
     router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
+    def no_fleet_controls(request: Request) -> None:
+        """Controls and settings belong to the one daemon of a single wearer; a fleet's are the operator's."""
+        dash.wearer_of(request)
+        if dash.fleet:
+            raise HTTPException(403, "not available on a fleet dashboard: the central service's operator "
+                                     "sets prompts and settings")
+
     @router.get("/today", response_model=TodayModel, tags=["day"])
-    def api_today() -> TodayModel:
+    def api_today(request: Request) -> TodayModel:
         """Today's totals, posture, the current streak, the prompts and their outcomes, and the controls' state."""
-        detail = queries.today(dash.store, dash.wearer, dash.clock.now(), dash.tz)
-        day = models.day_model(detail, dash.wearer, dash.tz)
-        return TodayModel(**day.model_dump(), status=models.status_model(dash.control.status(), dash.tz))
+        wearer = dash.wearer_of(request)
+        detail = queries.today(dash.store, wearer, dash.clock.now(), dash.tz)
+        day = models.day_model(detail, wearer, dash.tz)
+        return TodayModel(**day.model_dump(), status=models.status_model(dash.status_for(wearer), dash.tz))
 
     @router.get("/days/{day}", response_model=DayModel, tags=["day"])
-    def api_day(day: DateText) -> DayModel:
+    def api_day(request: Request, day: DateText) -> DayModel:
         """One calendar day in full, with its bouts for a timeline."""
-        detail = queries.day_detail(dash.store, dash.wearer, _date(day), dash.clock.now(), dash.tz)
-        return models.day_model(detail, dash.wearer, dash.tz, with_bouts=True)
+        wearer = dash.wearer_of(request)
+        detail = queries.day_detail(dash.store, wearer, _date(day), dash.clock.now(), dash.tz)
+        return models.day_model(detail, wearer, dash.tz, with_bouts=True)
 
     @router.get("/events", response_model=list[EventModel], tags=["day"])
     def api_events(
+        request: Request,
         type: EventType | None = Query(None, description="Only events of this type."),
         limit: int = Query(100, ge=1, le=1000, description="At most this many, newest last."),
     ) -> list[EventModel]:
         """Today's events (sitting started, breaks, prompts and their outcomes)."""
         start, end = queries.day_bounds(dash.clock.now(), dash.tz)
-        events = dash.store.events_between(dash.wearer, start, end, [type] if type else None)
+        events = dash.store.events_between(dash.wearer_of(request), start, end, [type] if type else None)
         return [EventModel(id=e.id, type=e.type.value, t=iso(e.t, dash.tz), data=e.data) for e in events[-limit:]]
 
     @router.get("/history", response_model=HistoryModel, tags=["history"])
     def api_history(
+        request: Request,
         first: str | None = Query(None, alias="from", description="First day, YYYY-MM-DD (default: 27 days "
                                                                    "before `to`)."),
         last: str | None = Query(None, alias="to", description="Last day, YYYY-MM-DD (default: today)."),
     ) -> HistoryModel:
         """One summary per day and per week: sitting against the goal, long streaks, breaks per sitting hour."""
-        return history_model(dash, *history_range(dash, first, last))
+        return history_model(dash, dash.wearer_of(request), *history_range(dash, first, last))
 
     @router.get("/export", tags=["history"], response_class=Response,
                 responses={200: {"content": {"text/csv": {}, "application/json": {}}}})
     def api_export(
+        request: Request,
         format: Literal["csv", "json"] = Query("csv", description="csv: one row per day; json: as /history."),
         first: str | None = Query(None, alias="from", description="First day, YYYY-MM-DD."),
         last: str | None = Query(None, alias="to", description="Last day, YYYY-MM-DD."),
     ) -> Response:
         """The history as a download."""
+        wearer = dash.wearer_of(request)
         start, end = history_range(dash, first, last)
-        history = history_model(dash, start, end)
-        name = f"sitmon-{dash.wearer}-{start}-{end}.{format}"
+        history = history_model(dash, wearer, start, end)
+        name = f"sitmon-{wearer}-{start}-{end}.{format}"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         if format == "csv":
             return Response(history_csv(history), media_type="text/csv; charset=utf-8", headers=headers)
@@ -139,49 +152,56 @@ def api_router(dash: Dashboard) -> APIRouter:
 
     @router.get("/suggestion", response_model=RoutineModel, tags=["stretches"])
     def api_suggestion(
+        request: Request,
         day: str | None = Query(None, alias="date", description="The day, YYYY-MM-DD (default: today)."),
     ) -> RoutineModel:
         """The routine suggested for the day, chosen from its data, with the reason."""
         when = _date(day) if day else dash.today_date()
-        detail = queries.day_detail(dash.store, dash.wearer, when, dash.clock.now(), dash.tz)
+        detail = queries.day_detail(dash.store, dash.wearer_of(request), when, dash.clock.now(), dash.tz)
         return models.routine_model(when, suggest_routine(detail.signals, when.weekday()))
 
     @router.get("/status", response_model=StatusModel, tags=["controls"])
-    def api_status() -> StatusModel:
+    def api_status(request: Request) -> StatusModel:
         """Pause and snooze state and each wearable's connection, battery, last data and calibration."""
-        return models.status_model(dash.control.status(), dash.tz)
+        return models.status_model(dash.status_for(dash.wearer_of(request)), dash.tz)
 
     @router.post("/snooze", response_model=StatusModel, tags=["controls"])
-    def api_snooze(request: SnoozeRequest) -> StatusModel:
+    def api_snooze(http: Request, request: SnoozeRequest) -> StatusModel:
         """Hold back move prompts for a while."""
+        no_fleet_controls(http)
         return models.status_model(dash.control.snooze(request.minutes), dash.tz)
 
     @router.post("/pause", response_model=StatusModel, tags=["controls"])
-    def api_pause() -> StatusModel:
+    def api_pause(request: Request) -> StatusModel:
         """Stop prompting until resumed."""
+        no_fleet_controls(request)
         return models.status_model(dash.control.pause(), dash.tz)
 
     @router.post("/resume", response_model=StatusModel, tags=["controls"])
-    def api_resume() -> StatusModel:
+    def api_resume(request: Request) -> StatusModel:
         """End a pause or a snooze."""
+        no_fleet_controls(request)
         return models.status_model(dash.control.resume(), dash.tz)
 
     @router.post("/calibrate", response_model=StatusModel, tags=["controls"])
-    def api_calibrate(request: CalibrateRequest) -> StatusModel:
+    def api_calibrate(http: Request, request: CalibrateRequest) -> StatusModel:
         """Start an upright-posture calibration: sit tall on your sit bones and stay still until it is done."""
+        no_fleet_controls(http)
         try:
             return models.status_model(dash.control.start_calibration(request.wearable), dash.tz)
         except CalibrationError as exc:
             raise HTTPException(422, str(exc)) from None
 
     @router.get("/settings", response_model=SettingsChanges, tags=["settings"])
-    def api_settings() -> SettingsChanges:
+    def api_settings(request: Request) -> SettingsChanges:
         """The settings the dashboard can change, as in force now."""
+        dash.wearer_of(request)
         return settings_view(dash)
 
     @router.put("/settings", response_model=SettingsChanges, tags=["settings"])
-    def api_put_settings(changes: SettingsChanges = Body(...)) -> SettingsChanges | JSONResponse:
+    def api_put_settings(request: Request, changes: SettingsChanges = Body(...)) -> SettingsChanges | JSONResponse:
         """Change settings; the running daemon applies them without a restart. All or nothing."""
+        no_fleet_controls(request)
         try:
             dash.control.apply_settings(changes)
         except ConfigError as exc:

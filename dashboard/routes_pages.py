@@ -11,12 +11,13 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from dashboard import models, queries
+from dashboard import fleet, models, queries
 from dashboard.context import Dashboard
 from dashboard.control import MAX_SNOOZE_MINUTES, CalibrationError
 from dashboard.forms import SECTION_TITLES, changes_from_form, settings_form
 from dashboard.routes_api import history_model, history_range
 from dashboard.security import SESSION_COOKIE, csrf_ok, csrf_token, session_value
+from monitor import tokens
 from monitor.errors import ConfigError
 from monitor.stretches import PROFESSIONAL_NOTE, STRETCHES, THOMAS_TEST_NOTE, suggest_routine
 
@@ -63,7 +64,11 @@ def pages_router(dash: Dashboard, templates: Jinja2Templates) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-        base = {"wearer": dash.settings().wearer.name, "csrf": csrf_token(request),
+        who = getattr(request.state, "principal", None)
+        # In a fleet the signed-in wearer's id is all the dashboard knows of them; [wearer] is the server's.
+        shown = who.name if dash.fleet and who is not None else dash.settings().wearer.name
+        base = {"wearer": shown, "csrf": csrf_token(request), "fleet": dash.fleet,
+                "role": who.role if dash.fleet and who is not None else None,
                 "notice": NOTICES.get(request.query_params.get("notice", ""))}
         return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
@@ -84,23 +89,35 @@ def pages_router(dash: Dashboard, templates: Jinja2Templates) -> APIRouter:
     def form_failure(request: Request, error: FormError) -> HTMLResponse:
         return render(request, "error.html", {"message": error.message}, status=error.status)
 
+    def fleet_refusal(request: Request) -> HTMLResponse | None:
+        """Controls and settings are the single daemon's; on a fleet dashboard they are the operator's."""
+        if not dash.fleet:
+            return None
+        return render(request, "error.html", {"message": "Prompts and settings are set by the operator of "
+                                              "this service, not on this dashboard."}, status=403)
+
     @router.get("/", response_class=HTMLResponse)
-    def today_page(request: Request) -> HTMLResponse:
-        detail = queries.today(dash.store, dash.wearer, dash.clock.now(), dash.tz)
-        status = dash.control.status()
+    def today_page(request: Request) -> Response:
+        who = getattr(request.state, "principal", None)
+        if dash.fleet and who is not None and who.role == "admin":
+            return RedirectResponse("/admin", status_code=303)
+        wearer = dash.wearer_of(request)
+        detail = queries.today(dash.store, wearer, dash.clock.now(), dash.tz)
+        status = dash.status_for(wearer)
         return render(request, "today.html", {
-            "data": detail, "model": models.day_model(detail, dash.wearer, dash.tz), "status": status,
+            "data": detail, "model": models.day_model(detail, wearer, dash.tz), "status": status,
             "snooze_choices": SNOOZE_CHOICES, "page": "today", **_timeline_context(detail)})
 
     @router.get("/history", response_class=HTMLResponse)
     def history_page(request: Request) -> HTMLResponse:
+        wearer = dash.wearer_of(request)
         first = request.query_params.get("from") or None
         last = request.query_params.get("to") or None
         try:
             start, end = history_range(dash, first, last)
         except HTTPException as exc:
             return render(request, "error.html", {"message": exc.detail}, status=422)
-        history = history_model(dash, start, end)
+        history = history_model(dash, wearer, start, end)
         peak = max([d.sitting_seconds for d in history.days] + [history.goal_seconds, 1])
         return render(request, "history.html", {
             "history": history, "peak": peak, "page": "history",
@@ -109,13 +126,14 @@ def pages_router(dash: Dashboard, templates: Jinja2Templates) -> APIRouter:
 
     @router.get("/history/{day}", response_class=HTMLResponse)
     def day_page(request: Request, day: str) -> HTMLResponse:
+        wearer = dash.wearer_of(request)
         try:
             when = models.parse_date(day)
         except ValueError as exc:
             return render(request, "error.html", {"message": str(exc)}, status=404)
-        detail = queries.day_detail(dash.store, dash.wearer, when, dash.clock.now(), dash.tz)
+        detail = queries.day_detail(dash.store, wearer, when, dash.clock.now(), dash.tz)
         return render(request, "day.html", {
-            "data": detail, "model": models.day_model(detail, dash.wearer, dash.tz), "page": "history",
+            "data": detail, "model": models.day_model(detail, wearer, dash.tz), "page": "history",
             "previous": when - timedelta(days=1),
             "next_day": when + timedelta(days=1) if when < dash.today_date() else None,
             **_timeline_context(detail)})
@@ -123,7 +141,7 @@ def pages_router(dash: Dashboard, templates: Jinja2Templates) -> APIRouter:
     @router.get("/suggestions", response_class=HTMLResponse)
     def suggestions_page(request: Request) -> HTMLResponse:
         today = dash.today_date()
-        detail = queries.day_detail(dash.store, dash.wearer, today, dash.clock.now(), dash.tz)
+        detail = queries.day_detail(dash.store, dash.wearer_of(request), today, dash.clock.now(), dash.tz)
         routine = suggest_routine(detail.signals, today.weekday())
         return render(request, "suggestions.html", {"routine": routine, "signals": detail.signals,
                                                     "day": today, "page": "suggestions"})
@@ -135,15 +153,22 @@ def pages_router(dash: Dashboard, templates: Jinja2Templates) -> APIRouter:
 
     @router.get("/sensors", response_class=HTMLResponse)
     def sensors_page(request: Request) -> HTMLResponse:
-        return render(request, "sensors.html", {"status": dash.control.status(), "page": "sensors"})
+        return render(request, "sensors.html", {"status": dash.status_for(dash.wearer_of(request)),
+                                                "page": "sensors"})
 
     @router.get("/settings", response_class=HTMLResponse)
     def settings_page(request: Request) -> HTMLResponse:
+        dash.wearer_of(request)
+        if (refused := fleet_refusal(request)) is not None:
+            return refused
         return render(request, "settings.html", {"sections": settings_form(dash.settings()), "problems": [],
                                                  "titles": SECTION_TITLES, "page": "settings"})
 
     @router.post("/settings", response_class=HTMLResponse)
     async def save_settings(request: Request) -> Response:
+        dash.wearer_of(request)
+        if (refused := fleet_refusal(request)) is not None:
+            return refused
         try:
             form = await checked_form(request)
         except FormError as error:
@@ -160,6 +185,9 @@ def pages_router(dash: Dashboard, templates: Jinja2Templates) -> APIRouter:
 
     @router.post("/actions/{action}")
     async def action(request: Request, action: str) -> Response:
+        dash.wearer_of(request)
+        if (refused := fleet_refusal(request)) is not None:
+            return refused
         try:
             form = await checked_form(request)
             notice = _act(dash, action, form)
@@ -177,16 +205,39 @@ def pages_router(dash: Dashboard, templates: Jinja2Templates) -> APIRouter:
             form = await checked_form(request)
         except FormError as error:
             return form_failure(request, error)
+        probe = form.get("token", "").strip()
+        if dash.fleet:
+            who = tokens.by_token(dash.store.engine, probe) if probe else None
+            if who is None:
+                return render(request, "login.html", {"failed": True, "page": "login"}, status=401)
+            response = RedirectResponse("/admin" if who.role == "admin" else "/", status_code=303)
+            response.set_cookie(SESSION_COOKIE, tokens.session_value(probe), httponly=True, samesite="strict",
+                                secure=request.url.scheme == "https")
+            return response
         token = dash.token
         if token is None:
             return RedirectResponse("/", status_code=303)
-        probe = form.get("token", "").strip()
         if not probe or not hmac.compare_digest(probe, token):
             return render(request, "login.html", {"failed": True, "page": "login"}, status=401)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(SESSION_COOKIE, session_value(token), httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")
         return response
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        try:
+            await checked_form(request)
+        except FormError as error:
+            return form_failure(request, error)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
+        return response
+
+    @router.get("/admin", response_class=HTMLResponse)
+    def admin_page(request: Request) -> HTMLResponse:
+        fleet.require_admin(request)
+        return render(request, "admin.html", {"health": fleet.fleet_model(dash), "page": "admin"})
 
     return router
 

@@ -154,6 +154,11 @@ class DashboardSettings(_Section):
     # Required when `host` is not a loopback address: the dashboard refuses to start without it.
     token_file: Path | None = None
     sitting_goal_hours: Annotated[float, Field(gt=0, le=24)] = 6.0
+    # "fleet": every wearer logs in with a token of their own and sees only their data; admins see the
+    # fleet's health and anonymous aggregates (docs/fleet.md). "single": one wearer, as configured.
+    mode: Literal["single", "fleet"] = "single"
+    # Fleet mode: aggregates over fewer wearers than this are not shown (k-anonymity); 5 at the least.
+    min_wearers: Annotated[int, Field(ge=5, le=10_000)] = 5
 
 
 Channel = Literal["desktop", "buzz", "push"]

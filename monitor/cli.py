@@ -57,10 +57,7 @@ def _sources(settings: Settings, clock: Any, script_start: float | None = None) 
     from monitor.adapters.emulator import EmulatedWearable
     from monitor.scripted_day import DEMO_DAY
 
-    from monitor.adapters.bluetooth_source import BluetoothWearables
-
     sources: list[Any] = []
-    radio: list[Any] = []
     for wearable in settings.wearables:
         if wearable.kind == "emulated":
             sources.append(EmulatedWearable(wearable.name, DEMO_DAY, clock, wearable.rate_hz,
@@ -68,28 +65,9 @@ def _sources(settings: Settings, clock: Any, script_start: float | None = None) 
         elif wearable.kind == "mqtt":
             continue  # its samples arrive through the MQTT link (monitor/adapters/mqtt_samples.py)
         else:
-            radio.append(wearable)
-    if radio:
-        sources.append(BluetoothWearables(radio, clock))
+            raise ConfigError([f"wearables.{wearable.name}.kind: {wearable.kind!r} needs the Bluetooth "
+                               "connection manager, which this build does not include yet"])
     return sources
-
-
-DEMO_WEARABLES = ("emulated", "polar-h10", "polar-verity", "thingy52", "witmotion", "metawear", "sitmon")
-
-
-def _emulated_radio(settings: Settings, clock: Any, script_start: float) -> list[Any]:
-    """The demo day played by an emulated peripheral over an in-process Bluetooth link."""
-    try:
-        from monitor.emulation.demo import EmulatedBluetoothWearables, demo_peripheral
-    except ImportError as exc:
-        raise click.ClickException("emulated Bluetooth wearables need bumble: pip install 'sitmon[dev]'") from exc
-    from monitor.scripted_day import DEMO_DAY, ThighMotion
-
-    wearable = settings.wearables[0]
-    peripheral = demo_peripheral(wearable.kind, ThighMotion(DEMO_DAY, start=script_start, rate_hz=wearable.rate_hz),
-                                 wearable.rate_hz)
-    found_by = wearable.model_copy(update={"address": peripheral.name})
-    return [EmulatedBluetoothWearables([found_by], clock, [peripheral])]
 
 
 @cli.command()
@@ -103,11 +81,8 @@ def _emulated_radio(settings: Settings, clock: Any, script_start: float) -> list
               help="Demo database (default: a fresh file in ~/.local/state/sitmon).")
 @click.option("--resume", is_flag=True,
               help="Keep the database and continue the emulated day where the last demo stopped.")
-@click.option("--wearable", type=click.Choice(DEMO_WEARABLES), default="emulated", show_default=True,
-              help="Play the day through an emulated Bluetooth peripheral of this family, read with bleak "
-                   "and the real connection manager (needs the dev extra: bumble).")
 def demo(speed: float, duration: float | None, port: int | None, config: Path | None, db: Path | None,
-         resume: bool, wearable: str) -> None:
+         resume: bool) -> None:
     """Run everything with an emulated wearable and a sped-up day: no hardware, no broker needed."""
     from monitor.adapters.store import Store
     from monitor.clock import ScaledClock
@@ -122,8 +97,7 @@ def demo(speed: float, duration: float | None, port: int | None, config: Path | 
     dashboard = base.dashboard.model_copy(update={"port": port}) if port else base.dashboard
     settings = base.model_copy(update={
         "store": base.store.model_copy(update={"path": db, "url": ""}),
-        "wearables": [WearableSettings.model_validate(
-            {"name": "demo-thigh", "kind": wearable, "placement": Placement.THIGH})],
+        "wearables": [WearableSettings(name="demo-thigh", kind="emulated", placement=Placement.THIGH)],
         "dashboard": dashboard,
     })
     setup_logging(settings.log.level)
@@ -138,9 +112,7 @@ def demo(speed: float, duration: float | None, port: int | None, config: Path | 
         if snapshot is not None and snapshot.last_t is not None and snapshot.last_t + 1 > origin:
             origin = snapshot.last_t + 1.0
     clock = ScaledClock(origin=origin, speed=speed)
-    sources = (_sources(settings, clock, script_start=start.timestamp()) if wearable == "emulated"
-               else _emulated_radio(settings, clock, start.timestamp()))
-    daemon = asyncio.run(serve(settings, clock, sources,
+    daemon = asyncio.run(serve(settings, clock, _sources(settings, clock, script_start=start.timestamp()),
                                RunOptions(duration=duration, embedded_broker=True, banner=True)))
     summary = summary_line(daemon)
     click.echo("demo finished: " + ", ".join(f"{k}={v}" for k, v in summary.items()))

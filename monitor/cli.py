@@ -57,7 +57,10 @@ def _sources(settings: Settings, clock: Any, script_start: float | None = None) 
     from monitor.adapters.emulator import EmulatedWearable
     from monitor.scripted_day import DEMO_DAY
 
+    from monitor.adapters.bluetooth_source import BluetoothWearables
+
     sources: list[Any] = []
+    radio: list[Any] = []
     for wearable in settings.wearables:
         if wearable.kind == "emulated":
             sources.append(EmulatedWearable(wearable.name, DEMO_DAY, clock, wearable.rate_hz,
@@ -65,9 +68,28 @@ def _sources(settings: Settings, clock: Any, script_start: float | None = None) 
         elif wearable.kind == "mqtt":
             continue  # its samples arrive through the MQTT link (monitor/adapters/mqtt_samples.py)
         else:
-            raise ConfigError([f"wearables.{wearable.name}.kind: {wearable.kind!r} needs the Bluetooth "
-                               "connection manager, which this build does not include yet"])
+            radio.append(wearable)
+    if radio:
+        sources.append(BluetoothWearables(radio, clock))
     return sources
+
+
+DEMO_WEARABLES = ("emulated", "polar-h10", "polar-verity", "thingy52", "witmotion", "metawear", "sitmon")
+
+
+def _emulated_radio(settings: Settings, clock: Any, script_start: float) -> list[Any]:
+    """The demo day played by an emulated peripheral over an in-process Bluetooth link."""
+    try:
+        from monitor.emulation.demo import EmulatedBluetoothWearables, demo_peripheral
+    except ImportError as exc:
+        raise click.ClickException("emulated Bluetooth wearables need bumble: pip install 'sitmon[dev]'") from exc
+    from monitor.scripted_day import DEMO_DAY, ThighMotion
+
+    wearable = settings.wearables[0]
+    peripheral = demo_peripheral(wearable.kind, ThighMotion(DEMO_DAY, start=script_start, rate_hz=wearable.rate_hz),
+                                 wearable.rate_hz)
+    # No address: the manager finds the peripheral by scanning for its family, as for a new sensor.
+    return [EmulatedBluetoothWearables([wearable], clock, [peripheral])]
 
 
 @cli.command()
@@ -81,8 +103,11 @@ def _sources(settings: Settings, clock: Any, script_start: float | None = None) 
               help="Demo database (default: a fresh file in ~/.local/state/sitmon).")
 @click.option("--resume", is_flag=True,
               help="Keep the database and continue the emulated day where the last demo stopped.")
+@click.option("--wearable", type=click.Choice(DEMO_WEARABLES), default="emulated", show_default=True,
+              help="Play the day through an emulated Bluetooth peripheral of this family, read with bleak "
+                   "and the real connection manager (needs the dev extra: bumble).")
 def demo(speed: float, duration: float | None, port: int | None, config: Path | None, db: Path | None,
-         resume: bool) -> None:
+         resume: bool, wearable: str) -> None:
     """Run everything with an emulated wearable and a sped-up day: no hardware, no broker needed."""
     from monitor.adapters.store import Store
     from monitor.clock import ScaledClock
@@ -97,7 +122,8 @@ def demo(speed: float, duration: float | None, port: int | None, config: Path | 
     dashboard = base.dashboard.model_copy(update={"port": port}) if port else base.dashboard
     settings = base.model_copy(update={
         "store": base.store.model_copy(update={"path": db, "url": ""}),
-        "wearables": [WearableSettings(name="demo-thigh", kind="emulated", placement=Placement.THIGH)],
+        "wearables": [WearableSettings.model_validate(
+            {"name": "demo-thigh", "kind": wearable, "placement": Placement.THIGH})],
         "dashboard": dashboard,
     })
     setup_logging(settings.log.level)
@@ -112,7 +138,9 @@ def demo(speed: float, duration: float | None, port: int | None, config: Path | 
         if snapshot is not None and snapshot.last_t is not None and snapshot.last_t + 1 > origin:
             origin = snapshot.last_t + 1.0
     clock = ScaledClock(origin=origin, speed=speed)
-    daemon = asyncio.run(serve(settings, clock, _sources(settings, clock, script_start=start.timestamp()),
+    sources = (_sources(settings, clock, script_start=start.timestamp()) if wearable == "emulated"
+               else _emulated_radio(settings, clock, start.timestamp()))
+    daemon = asyncio.run(serve(settings, clock, sources,
                                RunOptions(duration=duration, embedded_broker=True, banner=True)))
     summary = summary_line(daemon)
     click.echo("demo finished: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
@@ -194,3 +222,4 @@ from monitor import cli_calibrate  # noqa: E402, F401
 from monitor import cli_ops  # noqa: E402, F401
 from monitor import cli_fleet  # noqa: E402, F401
 from monitor import cli_tokens  # noqa: E402, F401
+from monitor import cli_ble  # noqa: E402, F401

@@ -21,8 +21,22 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.calendar_ics import busy_periods
 from monitor.clock import Clock
 from monitor.config import Settings
-from monitor.messages import Topics, event_message, state_message, state_payload
-from monitor.metrics import SAMPLES, count_classified, count_event
+from monitor.messages import (
+    Topics,
+    event_message,
+    state_message,
+    state_payload,
+    wearable_message,
+    wearable_payload,
+)
+from monitor.metrics import (
+    DECODE_ERRORS,
+    SAMPLES,
+    SENSOR_CONNECTED,
+    SENSOR_RECONNECTS,
+    count_classified,
+    count_event,
+)
 from monitor.model import Event, EventType, SampleBlock
 from monitor.pipeline import Pipeline, Step
 from monitor.prompts import PromptRules
@@ -88,6 +102,7 @@ class Daemon:
         # Channel name -> notifier; the log always hears every prompt.
         self.notifiers = {n.name: n for n in notifiers}
         self.buzzer = buzzer
+        self.wearable_status: dict[str, Any] = {}
         self.wearer = settings.wearer.id
         self.tz = settings.tz()
         self.topics = Topics(settings.mqtt.base_topic, self.wearer)
@@ -106,6 +121,27 @@ class Daemon:
         if wearable != self.primary.name:
             return  # combining several sensors is the classifier's job; until then the first one rules
         self._handle(self.pipeline.push(block))
+
+    def gap(self, wearable: str, start: float, end: float) -> None:
+        """No data from a wearable; the tracker sees the gap in the data's own time line."""
+        log.info("%s: no data for %.0f s", wearable, end - start)
+
+    def status(self, wearable: str, status: Any) -> None:
+        """A wearable's connection, battery and error counts changed (from the Bluetooth manager)."""
+        previous = self.wearable_status.get(wearable)
+        self.wearable_status[wearable] = status
+        SENSOR_CONNECTED.set(1.0 if status.connected else 0.0, sensor=wearable)
+        reconnects = status.reconnects - (previous.reconnects if previous is not None else 0)
+        errors = status.decode_errors - (previous.decode_errors if previous is not None else 0)
+        if reconnects > 0:
+            SENSOR_RECONNECTS.inc(reconnects, sensor=wearable)
+        if errors > 0:
+            DECODE_ERRORS.inc(errors, sensor=wearable)
+        changed = previous is None or (previous.connected, previous.battery_percent) != (
+            status.connected, status.battery_percent)
+        if changed and self.publisher is not None:
+            self.publisher.publish(wearable_message(self.topics, wearable_payload(
+                wearable, status.kind, status.connected, status.battery_percent, self.clock.now(), self.tz)))
 
     # --- processing ---------------------------------------------------------------------------
     def _handle(self, step: Step) -> None:

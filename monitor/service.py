@@ -9,7 +9,7 @@ import signal
 import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 
@@ -22,7 +22,7 @@ from monitor.adapters.publisher import Publisher
 from monitor.adapters.store import Store
 from monitor.clock import Clock
 from monitor.config import Settings
-from monitor.daemon import Daemon, Source
+from monitor.daemon import Buzzer, Daemon, Source
 from monitor.errors import ConfigError
 from monitor.messages import Topics
 
@@ -90,7 +90,9 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
             raise ConfigError([f"notify.push_url_file: cannot be read ({exc.strerror})"]) from None
     if push_url:
         notifiers.append(PushNotifier(push_url, settings.notify.push_format))
-    daemon = Daemon(settings, clock, store, publisher, notifiers)
+    # A source that can buzz its wearable (the Bluetooth one) carries the prompts' buzz channel.
+    buzzer = next((cast(Buzzer, s) for s in sources if callable(getattr(s, "buzz", None))), None)
+    daemon = Daemon(settings, clock, store, publisher, notifiers, buzzer=buzzer)
     if publisher is not None:
         # Discovery, commands and samples over MQTT; the publisher calls it from its own thread.
         MqttInterface(settings, publisher, store, clock, daemon, asyncio.get_running_loop()).attach()

@@ -32,7 +32,7 @@ from monitor.tokens import Principal, dashboard_tokens
 
 AGGREGATE_DAYS = 7
 # Last-data ages the health table sorts wearers into, in seconds.
-RECENCY = ((300.0, "within 5 minutes"), (3600.0, "within an hour"), (86400.0, "within a day"))
+RECENCY = ((300.0, "in the last 5 minutes"), (3600.0, "5 minutes to an hour ago"), (86400.0, "1 to 24 hours ago"))
 # A wearer whose day so far is more unknown than this has a data problem worth counting.
 GAPPY_SHARE = 0.25
 
@@ -120,7 +120,10 @@ def fleet_model(dash: Dashboard) -> FleetModel:
     k = dash.base.dashboard.min_wearers
     known = _known(dash)
     ages = [now - w.last_t for w in known]
-    last_data = [Count(label=label, count=sum(1 for a in ages if a <= limit)) for limit, label in RECENCY]
+    # Bands that do not overlap, so the counts add up to the wearers known.
+    lower = [-float("inf")] + [limit for limit, _ in RECENCY]
+    last_data = [Count(label=label, count=sum(1 for a in ages if low < a <= limit))
+                 for low, (limit, label) in zip(lower, RECENCY, strict=False)]
     last_data.append(Count(label="longer ago", count=sum(1 for a in ages if a > RECENCY[-1][0])))
     today = queries.local_date(now, tz)
     first = today - timedelta(days=AGGREGATE_DAYS - 1)

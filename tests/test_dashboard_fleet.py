@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import uvicorn
 from click.testing import CliRunner
+from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pg_support import pg_schema
 from playwright.async_api import async_playwright
@@ -230,6 +231,13 @@ def test_tokens_sessions_and_csrf(fleet: Fleet) -> None:
     fresh = fleet.token("add", B)
     assert client.get("/api/v1/today", headers=bearer(fleet.tokens[B])).status_code == 401
     assert client.get("/api/v1/today", headers=bearer(fresh)).json()["wearer"] == B
+    # What other parts of sitmon add to the dashboard (metrics) describes the service: admins only.
+    probe = APIRouter()
+    probe.add_api_route("/probe", lambda: {"service": "figures"}, methods=["GET"])
+    with_probe = TestClient(create_app(fleet.store, fleet.settings, fleet.clock, extra_routers=[probe]))
+    assert with_probe.get("/probe", headers=bearer(fresh)).status_code == 404
+    assert with_probe.get("/probe", headers=bearer(fleet.tokens["admin"])).json() == {"service": "figures"}
+    assert with_probe.get("/probe", follow_redirects=False).headers["location"] == "/login"
     result = CliRunner().invoke(cli, ["token", "revoke", "nobody", "--config", str(fleet.config)])
     assert result.exit_code != 0 and "no wearer token" in result.output
     listed = CliRunner().invoke(cli, ["token", "list", "--config", str(fleet.config)]).stdout

@@ -19,6 +19,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.calendar_ics import busy_periods
+from monitor.calibration_session import CalibrationSession
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.messages import (
@@ -39,6 +40,7 @@ from monitor.metrics import (
 )
 from monitor.model import Event, EventType, SampleBlock
 from monitor.pipeline import Pipeline, Step
+from monitor.posture import Calibration, CalibrationError
 from monitor.prompts import PromptRules
 from monitor.summary import DayTotals, day_bounds, day_totals
 from monitor.timewindows import parse_day, parse_window
@@ -109,7 +111,8 @@ class Daemon:
         self.primary = settings.wearables[0]
         self.pipeline = Pipeline(self.wearer, self.primary.placement, rules_from(settings),
                                  prompt_rules_from(settings), store.snapshot(self.wearer),
-                                 store.prompter_snapshot(self.wearer))
+                                 store.prompter_snapshot(self.wearer), self._stored_calibration())
+        self._calibrating: dict[str, CalibrationSession] = {}
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._last_published: tuple[str, str, float | None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -118,6 +121,8 @@ class Daemon:
     # --- the sink that sources call ------------------------------------------------------------
     def samples(self, wearable: str, block: SampleBlock) -> None:
         SAMPLES.inc(len(block), sensor=wearable)
+        if wearable in self._calibrating:
+            self._calibration_step(wearable, block)
         if wearable != self.primary.name:
             return  # combining several sensors is the classifier's job; until then the first one rules
         self._handle(self.pipeline.push(block))
@@ -210,11 +215,50 @@ class Daemon:
         return "resumed"
 
     def calibrate(self, wearable: str | None = None) -> str:
+        """Start a guided calibration: the wearer is told to stand, then sit, upright and still."""
         name = wearable or self.primary.name
-        if name not in {w.name for w in self.settings.wearables}:
+        settings = next((w for w in self.settings.wearables if w.name == name), None)
+        if settings is None:
             return f"refused: no wearable named {name!r}"
-        return (f"calibration of {name} is done with `sitmon calibrate`: it asks you to stand, then sit, "
-                "upright for a few seconds each")
+        session = CalibrationSession(name, settings.placement, self.clock.now())
+        self._calibrating[name] = session
+        self._tell("sitmon calibration", session.first_instruction())
+        return f"calibration of {name} started: stand upright and still, then sit upright, as the prompts say"
+
+    def _calibration_step(self, wearable: str, block: SampleBlock) -> None:
+        session = self._calibrating[wearable]
+        step = session.push(block)
+        if step.instruction:
+            self._tell("sitmon calibration", step.instruction)
+        if step.error:
+            del self._calibrating[wearable]
+            self._tell("sitmon calibration failed", f"{step.error}. Start it again when you are ready.")
+        elif step.calibration is not None:
+            del self._calibrating[wearable]
+            self.store.save_calibration(self.wearer, wearable, self.clock.now(), step.calibration.to_dict())
+            if wearable == self.primary.name:
+                self._handle(self.pipeline.recalibrate(step.calibration))
+            self._tell("sitmon calibration", "Done: sitmon now knows your upright standing and sitting posture.")
+
+    def _stored_calibration(self) -> Calibration | None:
+        data = self.store.calibration(self.wearer, self.primary.name)
+        if data is None:
+            return None
+        try:
+            calibration = Calibration.from_dict(data)
+        except CalibrationError as exc:
+            log.warning("the stored calibration of %s is unusable (%s); running without", self.primary.name, exc)
+            return None
+        if calibration.placement is not self.primary.placement:
+            log.warning("the stored calibration of %s is for a %s sensor; running without", self.primary.name,
+                        calibration.placement.value)
+            return None
+        return calibration
+
+    def _tell(self, title: str, body: str) -> None:
+        for channel in ("log", "desktop"):
+            if channel in self.notifiers:
+                self._spawn(self.notifiers[channel].notify(title, body))
 
     def run_command(self, name: str, args: dict[str, Any]) -> str:
         """One command from any source (CLI mailbox, dashboard, MQTT); the answer says what happened."""

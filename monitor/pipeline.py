@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from monitor.model import Event, Placement, PostureState, SampleBlock
-from monitor.posture import StreamClassifier
+from monitor.posture import Calibration, StreamClassifier
 from monitor.prompts import Prompter, PrompterSnapshot, PromptRules
 from monitor.tracker import Tracker, TrackerOutput, TrackerRules, TrackerSnapshot
 
@@ -27,13 +27,21 @@ class Step:
 class Pipeline:
     def __init__(self, wearer: str, placement: Placement, rules: TrackerRules,
                  prompt_rules: PromptRules | None = None, snapshot: TrackerSnapshot | None = None,
-                 prompter_snapshot: PrompterSnapshot | None = None) -> None:
-        self.classifier = StreamClassifier(placement)
+                 prompter_snapshot: PrompterSnapshot | None = None,
+                 calibration: Calibration | None = None) -> None:
+        self.placement = placement
+        self.classifier = StreamClassifier(placement, calibration=calibration)
         self.tracker = Tracker(wearer, rules, snapshot)
         self.prompter = Prompter(wearer, prompt_rules or PromptRules(), prompter_snapshot)
 
     def push(self, block: SampleBlock) -> Step:
         return self.feed_states(self.classifier.push(block))
+
+    def recalibrate(self, calibration: Calibration) -> Step:
+        """Switch to a new calibration; the seconds the old classifier still held are judged first."""
+        step = self.feed_states(self.classifier.flush())
+        self.classifier = StreamClassifier(self.placement, calibration=calibration)
+        return step
 
     def tick(self, now: float) -> Step:
         return Step(output=TrackerOutput(events=self.prompter.tick(now, self.tracker.snapshot)))

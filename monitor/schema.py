@@ -90,3 +90,14 @@ mqtt_announced = Table(
     Column("owner", String(128), primary_key=True),
     Column("topic", String(512), primary_key=True),
 )
+
+# The latest calibration of each wearable (monitor.posture.Calibration.to_dict()), from a guided live
+# calibration started by MQTT `cmd/calibrate` or the dashboard's Sensors page.
+calibrations = Table(
+    "calibrations",
+    metadata,
+    Column("wearer", String(64), primary_key=True),
+    Column("wearable", String(64), primary_key=True),
+    Column("t", Float, nullable=False),
+    Column("data", JSON, nullable=False),
+)

@@ -13,14 +13,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.model import Activity, Bout, Event, EventType, Posture
 from monitor.prompts import PrompterSnapshot
-from monitor.schema import bouts, events, live_state
+from monitor.schema import bouts, calibrations, events, live_state
 from monitor.tracker import TrackerSnapshot
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,18 @@ class Store:
         # Row.t is SQLAlchemy's tuple accessor, so read the column through the mapping.
         return [Event(m["id"], EventType(m["type"]), m["t"], m["wearer"], dict(m["data"]))
                 for m in (r._mapping for r in rows)]
+
+    def save_calibration(self, wearer: str, wearable: str, t: float, data: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(calibrations).where(calibrations.c.wearer == wearer,
+                                                    calibrations.c.wearable == wearable))
+            conn.execute(insert(calibrations).values(wearer=wearer, wearable=wearable, t=t, data=data))
+
+    def calibration(self, wearer: str, wearable: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(calibrations.c.data).where(
+                calibrations.c.wearer == wearer, calibrations.c.wearable == wearable)).first()
+        return dict(row[0]) if row else None
 
     def healthy(self) -> bool:
         try:

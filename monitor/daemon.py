@@ -351,8 +351,9 @@ class Daemon:
         if self.publisher is None:
             return
         now = self.clock.now()
-        payload = state_payload(self.wearer, now, snap, self.today(), self.pipeline.prompter.next_prompt_at(),
-                                self.tz)
+        prompter = self.pipeline.prompter
+        payload = state_payload(self.wearer, now, snap, self.today(), prompter.next_prompt_at(), self.tz,
+                                prompter.snapshot.last_prompt_at)
         self.publisher.publish(state_message(self.topics, payload))
 
     # --- timers ------------------------------------------------------------------------------

@@ -99,7 +99,8 @@ def event_message(topics: Topics, event: Event, tz: tzinfo | None) -> Message:
 
 
 def state_payload(wearer: str, now: float, snap: TrackerSnapshot, totals: DayTotals,
-                  next_prompt_at: float | None, tz: tzinfo | None) -> dict[str, Any]:
+                  next_prompt_at: float | None, tz: tzinfo | None,
+                  last_prompt_at: float | None = None) -> dict[str, Any]:
     streak = 0.0 if snap.streak_start is None else max(0.0, now - snap.streak_start)
     return {
         "schema": SCHEMA_VERSION,
@@ -112,6 +113,8 @@ def state_payload(wearer: str, now: float, snap: TrackerSnapshot, totals: DayTot
         "sitting_since": iso(snap.streak_start, tz) if snap.streak_start is not None else None,
         "streak_seconds": round(streak),
         "next_prompt_at": iso(next_prompt_at, tz) if next_prompt_at is not None else None,
+        # Retained with the state, so a consumer that restarts still knows when the last prompt was.
+        "last_prompt_at": iso(last_prompt_at, tz) if last_prompt_at is not None else None,
         "today": {
             "sitting_seconds": round(totals.sitting_seconds),
             "standing_seconds": round(totals.standing_seconds),

@@ -7,11 +7,9 @@ the queue would be dropped by the broker, which the fleet must never see (docs/f
 
 from __future__ import annotations
 
-import subprocess
-import threading
 from pathlib import Path
 
-from support import free_port
+from support import MosquittoProcess, free_port
 
 CONFIG = """\
 listener {port} 127.0.0.1
@@ -28,38 +26,11 @@ user root
 """
 
 
-class FleetBroker:
+class FleetBroker(MosquittoProcess):
     def __init__(self, folder: Path, port: int | None = None) -> None:
+        super().__init__()
         folder.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.conf = folder / "mosquitto.conf"
         self.conf.write_text(CONFIG.format(port=self.port))
-        self.proc: subprocess.Popen[str] | None = None
-        self.log: list[str] = []
 
-    def start(self) -> None:
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stderr=subprocess.PIPE, text=True)
-        ready = threading.Event()
-        stderr = self.proc.stderr
-        assert stderr is not None
-
-        def read() -> None:
-            for line in stderr:
-                self.log.append(line)
-                if " running" in line:
-                    ready.set()
-            ready.set()
-
-        self._reader = threading.Thread(target=read, daemon=True)
-        self._reader.start()
-        assert ready.wait(20), "mosquitto did not start"
-        assert self.proc.poll() is None, "".join(self.log)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(20)
-        if self.proc is not None and self.proc.stderr is not None:
-            self._reader.join(20)
-            self.proc.stderr.close()
-        self.proc = None

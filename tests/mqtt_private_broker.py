@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import signal
 import ssl
 import subprocess
 import threading
@@ -18,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from support import free_port
+from support import MosquittoProcess, free_port
 
 USER = "sitmon"
 PASSWORD = "correct horse battery staple"
@@ -69,10 +68,11 @@ class Certificates:
             _write_key(key_path, key)
 
 
-class PrivateBroker:
+class PrivateBroker(MosquittoProcess):
     """mosquitto on a free port of 127.0.0.1 requiring a user/password, and TLS with client certificates."""
 
     def __init__(self, folder: Path, tls: bool = True) -> None:
+        super().__init__()
         self.folder = folder
         self.port = free_port()
         self.tls = tls
@@ -91,36 +91,6 @@ class PrivateBroker:
                       f"keyfile {self.certs.server_key}", "require_certificate true", "tls_version tlsv1.2"]
         self.conf = folder / "mosquitto.conf"
         self.conf.write_text("\n".join(lines) + "\n")
-        self.proc: subprocess.Popen[str] | None = None
-        self.log: list[str] = []
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stderr=subprocess.PIPE, text=True)
-        ready = threading.Event()
-        stderr = self.proc.stderr
-        assert stderr is not None
-
-        def read() -> None:
-            for line in stderr:
-                self.log.append(line)
-                if " running" in line:
-                    ready.set()
-            ready.set()
-
-        self._reader = threading.Thread(target=read, daemon=True)
-        self._reader.start()
-        assert ready.wait(20), "mosquitto did not start"
-        assert self.proc.poll() is None, "".join(self.log)
-
-    def stop(self) -> None:
-        """A clean stop (SIGTERM): mosquitto saves its sessions and queued messages to disk."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(20)
-        if self.proc is not None and self.proc.stderr is not None:
-            self._reader.join(10)
-            self.proc.stderr.close()
-        self.proc = None
 
     def mqtt_settings(self, **overrides: object) -> dict[str, object]:
         settings: dict[str, object] = {"host": "127.0.0.1", "port": self.port, "username": USER,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
 import threading
 import uuid
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -60,3 +63,41 @@ def clear_retained(host: str, port: int, topics: list[str]) -> None:
         client.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)
     client.loop_stop()
     client.disconnect()
+
+
+class MosquittoProcess:
+    """A mosquitto of the test's own, run from `self.conf`; `start` returns once it says it is running."""
+
+    conf: Path
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+        self.log: list[str] = []
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stderr=subprocess.PIPE, text=True)
+        ready = threading.Event()
+        stderr = self.proc.stderr
+        assert stderr is not None
+
+        def read() -> None:
+            for line in stderr:
+                self.log.append(line)
+                if " running" in line:
+                    ready.set()
+            ready.set()
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+        assert ready.wait(20), "mosquitto did not start"
+        assert self.proc.poll() is None, "".join(self.log)
+
+    def stop(self) -> None:
+        """A clean stop (SIGTERM): a persistent mosquitto saves its sessions and queued messages to disk."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(20)
+        if self.proc is not None and self.proc.stderr is not None:
+            self._reader.join(20)
+            self.proc.stderr.close()
+        self.proc = None

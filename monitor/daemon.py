@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
@@ -116,7 +117,8 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._last_published: tuple[str, str, float | None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.prompts_delivered: list[Event] = []
+        # The latest prompts handed to the notifiers (for status and tests); bounded for months of uptime.
+        self.prompts_delivered: deque[Event] = deque(maxlen=100)
 
     # --- the sink that sources call ------------------------------------------------------------
     def samples(self, wearable: str, block: SampleBlock) -> None:

@@ -22,7 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.calendar_ics import busy_periods
 from monitor.calibration_session import CalibrationSession
 from monitor.clock import Clock
-from monitor.config import Settings
+from monitor.config import Settings, WearableSettings
 from monitor.messages import (
     Topics,
     event_message,
@@ -40,7 +40,7 @@ from monitor.metrics import (
     count_event,
 )
 from monitor.model import Event, EventType, SampleBlock
-from monitor.pipeline import Pipeline, Step
+from monitor.pipeline import Pipeline, Step, role_of
 from monitor.posture import Calibration, CalibrationError
 from monitor.prompts import PromptRules
 from monitor.summary import DayTotals, day_bounds, day_totals
@@ -110,9 +110,15 @@ class Daemon:
         self.tz = settings.tz()
         self.topics = Topics(settings.mqtt.base_topic, self.wearer)
         self.primary = settings.wearables[0]
+        # A second sensor that sees what the first cannot (trunk beside thigh, or thigh beside trunk).
+        self.companion = next((w for w in settings.wearables[1:]
+                               if role_of(w.placement) != role_of(self.primary.placement)), None)
         self.pipeline = Pipeline(self.wearer, self.primary.placement, rules_from(settings),
                                  prompt_rules_from(settings), store.snapshot(self.wearer),
-                                 store.prompter_snapshot(self.wearer), self._stored_calibration())
+                                 store.prompter_snapshot(self.wearer), self._stored_calibration(self.primary),
+                                 companion=self.companion.placement if self.companion else None,
+                                 companion_calibration=self._stored_calibration(self.companion)
+                                 if self.companion else None)
         self._calibrating: dict[str, CalibrationSession] = {}
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._last_published: tuple[str, str, float | None] | None = None
@@ -125,9 +131,10 @@ class Daemon:
         SAMPLES.inc(len(block), sensor=wearable)
         if wearable in self._calibrating:
             self._calibration_step(wearable, block)
-        if wearable != self.primary.name:
-            return  # combining several sensors is the classifier's job; until then the first one rules
-        self._handle(self.pipeline.push(block))
+        if wearable == self.primary.name:
+            self._handle(self.pipeline.push(block))
+        elif self.companion is not None and wearable == self.companion.name:
+            self._handle(self.pipeline.push(block, companion=True))
 
     def gap(self, wearable: str, start: float, end: float) -> None:
         """No data from a wearable; the tracker sees the gap in the data's own time line."""
@@ -238,21 +245,21 @@ class Daemon:
         elif step.calibration is not None:
             del self._calibrating[wearable]
             self.store.save_calibration(self.wearer, wearable, self.clock.now(), step.calibration.to_dict())
-            if wearable == self.primary.name:
-                self._handle(self.pipeline.recalibrate(step.calibration))
+            if wearable in (self.primary.name, self.companion.name if self.companion else None):
+                self._handle(self.pipeline.recalibrate(step.calibration, companion=wearable != self.primary.name))
             self._tell("sitmon calibration", "Done: sitmon now knows your upright standing and sitting posture.")
 
-    def _stored_calibration(self) -> Calibration | None:
-        data = self.store.calibration(self.wearer, self.primary.name)
+    def _stored_calibration(self, wearable: WearableSettings) -> Calibration | None:
+        data = self.store.calibration(self.wearer, wearable.name)
         if data is None:
             return None
         try:
             calibration = Calibration.from_dict(data)
         except CalibrationError as exc:
-            log.warning("the stored calibration of %s is unusable (%s); running without", self.primary.name, exc)
+            log.warning("the stored calibration of %s is unusable (%s); running without", wearable.name, exc)
             return None
-        if calibration.placement is not self.primary.placement:
-            log.warning("the stored calibration of %s is for a %s sensor; running without", self.primary.name,
+        if calibration.placement is not wearable.placement:
+            log.warning("the stored calibration of %s is for a %s sensor; running without", wearable.name,
                         calibration.placement.value)
             return None
         return calibration

@@ -2,6 +2,10 @@
 
 No IO: the daemon (live) and `replay` (a recording, as fast as possible) both drive this class, so
 they produce the same events for the same samples.
+
+A wearer may wear a second sensor, a "companion": a trunk sensor beside a thigh sensor or the other
+way round. Each has its own classifier; their seconds are lined up and combined
+(`monitor.posture.combine`: the leg decides sitting and standing, the trunk lying and slumping).
 """
 
 from __future__ import annotations
@@ -10,8 +14,57 @@ from dataclasses import dataclass, field
 
 from monitor.model import Event, Placement, PostureState, SampleBlock
 from monitor.posture import Calibration, StreamClassifier
+from monitor.posture.combine import combine
 from monitor.prompts import Prompter, PrompterSnapshot, PromptRules
 from monitor.tracker import Tracker, TrackerOutput, TrackerRules, TrackerSnapshot
+
+LEG_PLACEMENTS = frozenset({Placement.THIGH, Placement.POCKET})
+LEG, TRUNK = 0, 1
+ALIGN_WAIT_SECONDS = 10.0
+
+
+def role_of(placement: Placement) -> int:
+    return LEG if placement in LEG_PLACEMENTS else TRUNK
+
+
+class SecondAligner:
+    """Lines up the per-second states of a leg sensor and a trunk sensor, in time order.
+
+    A second is judged once both sensors have given it, or once the other sensor is more than
+    `wait` seconds behind (out of range, reconnecting): then the sensor that is there decides alone.
+    A state arriving for a second already judged is dropped: the past is settled.
+    """
+
+    def __init__(self, wait: float = ALIGN_WAIT_SECONDS) -> None:
+        self.wait = wait
+        self._pending: dict[float, list[PostureState | None]] = {}
+        self._newest: list[float | None] = [None, None]
+        self._judged: float | None = None
+
+    def push(self, role: int, states: list[PostureState]) -> list[PostureState]:
+        for state in states:
+            if self._judged is not None and state.t <= self._judged:
+                continue
+            self._pending.setdefault(state.t, [None, None])[role] = state
+            newest = self._newest[role]
+            self._newest[role] = state.t if newest is None else max(newest, state.t)
+        return self._ready(final=False)
+
+    def flush(self) -> list[PostureState]:
+        return self._ready(final=True)
+
+    def _ready(self, final: bool) -> list[PostureState]:
+        known = [t for t in self._newest if t is not None]
+        horizon = max(known) - self.wait if known else float("-inf")
+        out: list[PostureState] = []
+        for t in sorted(self._pending):
+            leg, trunk = self._pending[t]
+            if not (final or (leg is not None and trunk is not None) or t <= horizon):
+                break  # later seconds wait for this one, so the tracker sees time in order
+            out.append(combine(leg, trunk))
+            del self._pending[t]
+            self._judged = t
+        return out
 
 
 @dataclass(slots=True)
@@ -28,26 +81,55 @@ class Pipeline:
     def __init__(self, wearer: str, placement: Placement, rules: TrackerRules,
                  prompt_rules: PromptRules | None = None, snapshot: TrackerSnapshot | None = None,
                  prompter_snapshot: PrompterSnapshot | None = None,
-                 calibration: Calibration | None = None) -> None:
+                 calibration: Calibration | None = None, companion: Placement | None = None,
+                 companion_calibration: Calibration | None = None) -> None:
         self.placement = placement
         self.classifier = StreamClassifier(placement, calibration=calibration)
+        # Only a sensor that sees what the first cannot (leg beside trunk) is worth combining.
+        self.companion_placement = companion if companion is not None and role_of(companion) != role_of(
+            placement) else None
+        self.companion = (StreamClassifier(self.companion_placement, calibration=companion_calibration)
+                          if self.companion_placement is not None else None)
+        self._aligner = SecondAligner() if self.companion is not None else None
         self.tracker = Tracker(wearer, rules, snapshot)
         self.prompter = Prompter(wearer, prompt_rules or PromptRules(), prompter_snapshot)
 
-    def push(self, block: SampleBlock) -> Step:
-        return self.feed_states(self.classifier.push(block))
+    def push(self, block: SampleBlock, companion: bool = False) -> Step:
+        """Samples of the first sensor, or of the companion (ignored when there is none)."""
+        if self._aligner is None or self.companion is None:
+            return Step() if companion else self.feed_states(self.classifier.push(block))
+        classifier = self.companion if companion else self.classifier
+        placement = self.companion_placement if companion else self.placement
+        assert placement is not None
+        return self.feed_states(self._aligner.push(role_of(placement), classifier.push(block)))
 
-    def recalibrate(self, calibration: Calibration) -> Step:
-        """Switch to a new calibration; the seconds the old classifier still held are judged first."""
-        step = self.feed_states(self.classifier.flush())
+    def recalibrate(self, calibration: Calibration, companion: bool = False) -> Step:
+        """Switch a sensor to a new calibration; the seconds its old classifier still held go first."""
+        if companion:
+            if self.companion is None or self.companion_placement is None:
+                return Step()
+            step = self._through_aligner(self.companion_placement, self.companion.flush())
+            self.companion = StreamClassifier(self.companion_placement, calibration=calibration)
+            return step
+        step = self._through_aligner(self.placement, self.classifier.flush())
         self.classifier = StreamClassifier(self.placement, calibration=calibration)
         return step
+
+    def _through_aligner(self, placement: Placement, states: list[PostureState]) -> Step:
+        if self._aligner is None:
+            return self.feed_states(states)
+        return self.feed_states(self._aligner.push(role_of(placement), states))
 
     def tick(self, now: float) -> Step:
         return Step(output=TrackerOutput(events=self.prompter.tick(now, self.tracker.snapshot)))
 
     def finish(self) -> Step:
-        step = self.feed_states(self.classifier.flush())
+        states = self.classifier.flush()
+        if self._aligner is not None and self.companion is not None and self.companion_placement is not None:
+            states = self._aligner.push(role_of(self.placement), states)
+            states += self._aligner.push(role_of(self.companion_placement), self.companion.flush())
+            states += self._aligner.flush()
+        step = self.feed_states(states)
         step.output.extend(self.tracker.finish())
         return step
 

@@ -64,5 +64,5 @@ def test_the_daemon_calibrates_keeps_it_and_uses_it_after_a_restart(tmp_path):
     assert saved is not None and saved["placement"] == "chest"
     assert daemon._calibrating == {}
     restarted = Daemon(settings, clock, store, None)
-    assert restarted._stored_calibration() is not None
+    assert restarted._stored_calibration(restarted.primary) is not None
     store.close()

@@ -25,12 +25,15 @@ class DayTotals:
 
 def day_bounds(t: float, tz: tzinfo | None) -> tuple[float, float]:
     """The local calendar day holding `t`, as [start, end) epoch seconds (None: the system zone)."""
-    local = datetime.fromtimestamp(t, tz) if tz is not None else datetime.fromtimestamp(t).astimezone()
-    start = datetime.combine(local.date(), time(0), local.tzinfo)
-    end = datetime.combine(local.date() + timedelta(days=1), time(0), local.tzinfo)
-    if tz is not None:
-        start, end = start.replace(tzinfo=tz), end.replace(tzinfo=tz)
-    return start.timestamp(), end.timestamp()
+    if tz is None:
+        # Naive local midnights are resolved with the offset in force at each of them. The offset in
+        # force at `t` would put the day's start an hour off on the days the clocks change.
+        day = datetime.fromtimestamp(t).astimezone().date()
+        return (datetime.combine(day, time(0)).astimezone().timestamp(),
+                datetime.combine(day + timedelta(days=1), time(0)).astimezone().timestamp())
+    day = datetime.fromtimestamp(t, tz).date()
+    return (datetime.combine(day, time(0), tz).timestamp(),
+            datetime.combine(day + timedelta(days=1), time(0), tz).timestamp())
 
 
 def _clip(bout: Bout, start: float, end: float) -> float:

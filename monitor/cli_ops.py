@@ -42,8 +42,11 @@ def _sqlite_path(settings: Settings) -> Path:
 
 
 def _zone(settings: Settings) -> tzinfo:
-    tz = settings.tz()
-    return tz if tz is not None else datetime.now().astimezone().tzinfo or datetime.now().astimezone().tzinfo  # type: ignore[return-value]
+    import tzlocal
+
+    # The system's named zone, as the daemon's prompt rules use, not today's fixed offset: exported days
+    # and times in the other half of the year would be an hour off.
+    return settings.tz() or tzlocal.get_localzone()
 
 
 def _clock(t: float | None, tz: tzinfo) -> str:

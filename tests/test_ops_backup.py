@@ -9,7 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -166,3 +168,25 @@ def test_retention_forgets_old_bouts_and_raw_recordings_only(tmp_path):
     assert pruned.bouts == 3
     assert [b.start for b in store.bouts_between("me", 0, 2 * T0)] == [T0, T0 + 60, T0 + 120]
     store.close()
+
+
+def test_export_days_in_the_system_zone_follow_its_clock_changes(tmp_path):
+    # No wearer.timezone: the system's zone decides the days. Pick a day in the other half of the year
+    # from today, so a fixed offset taken from today would be an hour off on it.
+    berlin = ZoneInfo("Europe/Berlin")
+    summer_now = datetime.now(berlin).dst() != timedelta(0)
+    day = date(2026, 1, 15) if summer_now else date(2026, 7, 1)
+    db = tmp_path / "state" / "sitmon.sqlite3"
+    config = tmp_path / "sitmon.toml"
+    config.write_text(f'[wearer]\nid = "me"\n[store]\npath = "{db}"\n')
+    store = Store.open(f"sqlite:///{db}")
+    half_past_midnight = datetime.combine(day, datetime.min.time(), berlin).timestamp() + 1800
+    for start in (half_past_midnight - 3600, half_past_midnight):  # 23:30 the day before, 00:30 the day
+        store.record("me", [Bout(start, start + 60, Activity.SIT, Posture.UPRIGHT)], [], None)
+    store.close()
+    result = subprocess.run([str(SITMON), "export", "--from", day.isoformat(), "--to", day.isoformat()],
+                            capture_output=True, text=True, timeout=120, check=False,
+                            env={**os.environ, "SITMON_CONFIG": str(config), "TZ": "Europe/Berlin"})
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert [r["start"] for r in rows] == [datetime.fromtimestamp(half_past_midnight, berlin).isoformat()]

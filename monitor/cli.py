@@ -54,17 +54,16 @@ def run(config: Path | None) -> None:
 
 
 def _sources(settings: Settings, clock: Any, script_start: float | None = None) -> list[Any]:
-    from monitor.adapters.emulator import EmulatedWearable
-    from monitor.scripted_day import DEMO_DAY
-
     from monitor.adapters.bluetooth_source import BluetoothWearables
+    from monitor.adapters.emulator import EmulatedWearable
+    from monitor.scripted_day import DEMO_DAY, motion_for
 
     sources: list[Any] = []
     radio: list[Any] = []
     for wearable in settings.wearables:
         if wearable.kind == "emulated":
             sources.append(EmulatedWearable(wearable.name, DEMO_DAY, clock, wearable.rate_hz,
-                                            script_start=script_start))
+                                            script_start=script_start, motion=motion_for(wearable.placement)))
         elif wearable.kind == "mqtt":
             continue  # its samples arrive through the MQTT link (monitor/adapters/mqtt_samples.py)
         else:
@@ -72,6 +71,23 @@ def _sources(settings: Settings, clock: Any, script_start: float | None = None) 
     if radio:
         sources.append(BluetoothWearables(radio, clock))
     return sources
+
+
+def _calibrate_demo_chest(settings: Settings, t: float) -> None:
+    """Store the calibration the demo's wearer would make: stand upright, then sit upright."""
+    from monitor.adapters.store import Store
+    from monitor.model import Activity
+    from monitor.posture import calibrate
+    from monitor.scripted_day import DEMO_DAY, ChestMotion
+
+    chest = ChestMotion(DEMO_DAY, start=t)
+    calibration = calibrate(Placement.CHEST, stand=chest.still(Activity.STAND, t - 60, 10),
+                            sit=chest.still(Activity.SIT, t - 40, 10))
+    store = Store.open(settings.store.sqlalchemy_url())
+    try:
+        store.save_calibration(settings.wearer.id, "demo-chest", t, calibration.to_dict())
+    finally:
+        store.close()
 
 
 DEMO_WEARABLES = ("emulated", "polar-h10", "polar-verity", "thingy52", "witmotion", "metawear", "sitmon")
@@ -123,7 +139,10 @@ def demo(speed: float, duration: float | None, port: int | None, config: Path | 
     settings = base.model_copy(update={
         "store": base.store.model_copy(update={"path": db, "url": ""}),
         "wearables": [WearableSettings.model_validate(
-            {"name": "demo-thigh", "kind": wearable, "placement": Placement.THIGH})],
+            {"name": "demo-thigh", "kind": wearable, "placement": Placement.THIGH}),
+            # A chest strap beside the thigh sensor, so the demo shows slumping too.
+            *([WearableSettings(name="demo-chest", kind="emulated", placement=Placement.CHEST)]
+              if wearable == "emulated" else [])],
         "dashboard": dashboard,
     })
     setup_logging(settings.log.level)
@@ -137,6 +156,8 @@ def demo(speed: float, duration: float | None, port: int | None, config: Path | 
         store.close()
         if snapshot is not None and snapshot.last_t is not None and snapshot.last_t + 1 > origin:
             origin = snapshot.last_t + 1.0
+    if wearable == "emulated" and not resume:
+        _calibrate_demo_chest(settings, origin)
     clock = ScaledClock(origin=origin, speed=speed)
     sources = (_sources(settings, clock, script_start=start.timestamp()) if wearable == "emulated"
                else _emulated_radio(settings, clock, start.timestamp()))

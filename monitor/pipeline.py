@@ -20,7 +20,9 @@ from monitor.tracker import Tracker, TrackerOutput, TrackerRules, TrackerSnapsho
 
 LEG_PLACEMENTS = frozenset({Placement.THIGH, Placement.POCKET})
 LEG, TRUNK = 0, 1
-ALIGN_WAIT_SECONDS = 10.0
+# Longer than the gaps between two sensors' deliveries (a sped-up demo delivers 10-20 s at once), short
+# enough that a sensor dropping out holds the other back only briefly.
+ALIGN_WAIT_SECONDS = 30.0
 
 
 def role_of(placement: Placement) -> int:

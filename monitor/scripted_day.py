@@ -14,11 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
-from monitor.model import Activity, FloatArray, Posture, SampleBlock
+from monitor.model import Activity, FloatArray, Placement, Posture, SampleBlock
 
 NOISE_G = 0.012
 
@@ -80,7 +81,18 @@ def _up_vector(pitch: FloatArray, roll: FloatArray) -> FloatArray:
 
 
 class ThighMotion:
-    """Raw samples for a repeating script, starting at `start` (epoch s), at `rate_hz`."""
+    """Raw samples for a repeating script, starting at `start` (epoch s), at `rate_hz`.
+
+    Angles are the sensor's pitch from vertical per activity (degrees) and its roll; a subclass
+    for another placement changes the table, the slump offset and the gait swing.
+    """
+
+    ANGLES: ClassVar[dict[Activity, tuple[float, float]]] = {
+        Activity.SIT: (88.0, 4.0), Activity.STAND: (4.0, 0.0), Activity.MOVE: (12.0, 0.0),
+        Activity.LIE: (90.0, 75.0),
+    }
+    SLUMP_DEGREES = -9.0  # pelvis rolled back onto the tailbone lifts the thighs a little
+    GAIT_SWING_DEGREES = 20.0
 
     def __init__(self, script: Sequence[Segment], start: float, rate_hz: float = 50.0, seed: int = 7) -> None:
         if not script:
@@ -112,29 +124,34 @@ class ThighMotion:
     def _segment(self, cycle: int, index: int, tau: FloatArray, k: npt.NDArray[np.int64]) -> FloatArray:
         seg = self.script[index]
         rng = np.random.default_rng([self.seed, cycle, index])
-        base_pitch, base_roll = {
-            Activity.SIT: (88.0, 4.0), Activity.STAND: (4.0, 0.0), Activity.MOVE: (12.0, 0.0),
-            Activity.LIE: (90.0, 75.0),
-        }.get(seg.activity, (45.0, 0.0))
+        base_pitch, base_roll = self.ANGLES.get(seg.activity, (45.0, 0.0))
         if seg.posture is Posture.SLUMPED and seg.activity is Activity.SIT:
-            base_pitch -= 9.0  # pelvis rolled back onto the tailbone lifts the thighs a little
+            base_pitch += self.SLUMP_DEGREES
         pitch = np.full(len(tau), math.radians(base_pitch + rng.normal(0, 4)))
         roll = np.full(len(tau), math.radians(base_roll + rng.normal(0, 5)))
         dynamic = np.zeros((len(tau), 3))
         if seg.activity is Activity.MOVE:
             stride_hz = 0.9 + 0.1 * rng.random()
             phase = 2 * math.pi * stride_hz * tau
-            pitch = pitch + math.radians(20) * np.sin(phase)
+            pitch = pitch + math.radians(self.GAIT_SWING_DEGREES) * np.sin(phase)
             bounce = 0.45 * np.sin(2 * phase) + 0.15 * np.sin(4 * phase + 0.7)
-            dynamic[:, 0] = -bounce * np.cos(pitch)
-            dynamic[:, 2] = 0.25 * np.cos(phase)
+            dynamic += self._gait(pitch, phase, bounce)
         elif seg.activity is Activity.SIT:
             # Small shifts in the chair: a slow drift of the thigh angle.
             pitch = pitch + math.radians(2) * np.sin(2 * math.pi * tau / 97.0)
         # Noise is drawn once per segment and indexed by sample, so any split of a range agrees.
         first = round((self._bounds[index] + cycle * self.period) * self.rate_hz)
         noise: FloatArray = self._segment_noise(cycle, index)[k - first]
-        return _up_vector(pitch, roll) + dynamic + noise
+        return self._up(pitch, roll) + dynamic + noise
+
+    def _up(self, pitch: FloatArray, roll: FloatArray) -> FloatArray:
+        return _up_vector(pitch, roll)
+
+    def _gait(self, pitch: FloatArray, phase: FloatArray, bounce: FloatArray) -> FloatArray:
+        out = np.zeros((len(pitch), 3))
+        out[:, 0] = -bounce * np.cos(pitch)  # the step's bounce, along the near-vertical thigh
+        out[:, 2] = 0.25 * np.cos(phase)
+        return out
 
     def _segment_noise(self, cycle: int, index: int) -> FloatArray:
         if self._noise_key != (cycle, index):
@@ -142,3 +159,38 @@ class ThighMotion:
             self._noise = np.random.default_rng([self.seed, cycle, index, 1]).normal(0, NOISE_G, (count, 3))
             self._noise_key = (cycle, index)
         return self._noise
+
+
+def motion_for(placement: Placement) -> type[ThighMotion]:
+    """The physics of an emulated sensor at this placement (a pocket moves like the thigh)."""
+    return ChestMotion if placement in (Placement.CHEST, Placement.BACK) else ThighMotion
+
+
+class ChestMotion(ThighMotion):
+    """The same script seen by a chest sensor (e.g. a heart-rate strap): y along the trunk, upwards,
+    z out of the chest. Pitch is forward flexion of the trunk: a little back-lean when sitting
+    upright against the backrest, rounded forward when slumped."""
+
+    ANGLES: ClassVar[dict[Activity, tuple[float, float]]] = {
+        Activity.SIT: (-6.0, 0.0), Activity.STAND: (0.0, 0.0), Activity.MOVE: (3.0, 0.0),
+        Activity.LIE: (90.0, 0.0),
+    }
+    SLUMP_DEGREES = 30.0
+    GAIT_SWING_DEGREES = 3.0
+
+    def _up(self, pitch: FloatArray, roll: FloatArray) -> FloatArray:
+        return np.stack([np.sin(roll) * np.cos(pitch), np.cos(pitch) * np.cos(roll), np.sin(pitch)], axis=1)
+
+    def _gait(self, pitch: FloatArray, phase: FloatArray, bounce: FloatArray) -> FloatArray:
+        out = np.zeros((len(pitch), 3))
+        out[:, 1] = bounce * np.cos(pitch)  # the trunk rides each step up and down
+        out[:, 0] = 0.08 * np.sin(phase)  # and sways a little from side to side
+        return out
+
+    def still(self, activity: Activity, start: float, seconds: float) -> SampleBlock:
+        """A still hold in a posture (for a calibration as the wearer would make it)."""
+        pitch, roll = self.ANGLES[activity]
+        n = int(seconds * self.rate_hz)
+        t = start + np.arange(n) / self.rate_hz
+        up = self._up(np.full(n, math.radians(pitch)), np.full(n, math.radians(roll)))
+        return SampleBlock(t, up + np.random.default_rng([self.seed, 99]).normal(0, NOISE_G / 3, (n, 3)))

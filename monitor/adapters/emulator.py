@@ -19,12 +19,13 @@ class SampleSink(Protocol):
 
 class EmulatedWearable:
     def __init__(self, name: str, script: Sequence[Segment], clock: Clock, rate_hz: float = 50.0,
-                 seed: int = 7, script_start: float | None = None) -> None:
+                 seed: int = 7, script_start: float | None = None,
+                 motion: type[ThighMotion] = ThighMotion) -> None:
         self.name = name
         self.clock = clock
         # The script may have begun before now (a resumed demo picks the day up where it stopped).
         start = clock.now() if script_start is None else script_start
-        self.motion = ThighMotion(script, start=start, rate_hz=rate_hz, seed=seed)
+        self.motion = motion(script, start=start, rate_hz=rate_hz, seed=seed)
         self._sent_until = max(start, clock.now())
 
     async def run(self, sink: SampleSink) -> None:

@@ -68,7 +68,9 @@ def create_app(store: Store, settings: Settings, clock: Clock | None = None, *,
     # may serve any address; the single access token file is the single-wearer dashboard's.
     token = None if in_fleet else security.load_token(settings)
     dash = Dashboard(store, settings, clock, control or StoreControl(store, settings, clock), token)
-    app = FastAPI(title="sitmon", version=__version__, docs_url="/api/docs", redoc_url=None,
+    # No Swagger UI: it comes from a CDN and runs inline scripts, against "works offline" and the CSP.
+    # /api/docs is a server-rendered reference built from the same OpenAPI document instead.
+    app = FastAPI(title="sitmon", version=__version__, docs_url=None, redoc_url=None,
                   description="sitmon's API: the day's sitting, posture and prompts, history and exports, "
                               "stretch suggestions, and the running daemon's controls and settings.")
     templates = _templates(dash.tz)

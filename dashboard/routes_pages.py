@@ -151,6 +151,20 @@ def pages_router(dash: Dashboard, templates: Jinja2Templates) -> APIRouter:
         return render(request, "stretches.html", {"stretches": STRETCHES, "professional": PROFESSIONAL_NOTE,
                                                   "thomas": THOMAS_TEST_NOTE, "page": "stretches"})
 
+    @router.get("/api/docs", response_class=HTMLResponse)
+    def api_reference(request: Request) -> HTMLResponse:
+        spec = request.app.openapi()
+        operations = [
+            {"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+             "description": op.get("description", ""),
+             "parameters": [(p["name"], p["in"], p.get("required", False), p.get("description", ""))
+                            for p in op.get("parameters", [])],
+             "body": "requestBody" in op}
+            for path, methods in sorted(spec.get("paths", {}).items())
+            for method, op in methods.items()]
+        return render(request, "api.html", {"operations": operations, "info": spec.get("info", {}),
+                                            "page": "api"})
+
     @router.get("/sensors", response_class=HTMLResponse)
     def sensors_page(request: Request) -> HTMLResponse:
         return render(request, "sensors.html", {"status": dash.status_for(dash.wearer_of(request)),

@@ -123,3 +123,11 @@ async def test_today_page_in_chromium(served, width, height, scheme):
         await page.screenshot(path=str(OUTPUT / f"today-{width}x{height}-{scheme}.png"), full_page=True)
         await browser.close()
     assert errors == []
+
+
+def test_the_api_reference_is_served_offline(filled):
+    store, clock = filled
+    page = TestClient(create_app(store, SETTINGS, clock)).get("/api/docs")
+    assert page.status_code == 200
+    assert "GET /api/v1/today" in page.text and "/openapi.json" in page.text
+    assert "http://" not in page.text.replace("http://testserver", "") and "https://" not in page.text

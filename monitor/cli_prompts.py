@@ -71,8 +71,10 @@ def resume(config: Path | None) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice([f.value for f in RecordingFormat]), required=True)
-@click.option("--placement", type=click.Choice([p.value for p in Placement]), required=True)
+@click.option("--format", "fmt", type=click.Choice([f.value for f in RecordingFormat]), required=True,
+              help="Recording format (docs/recording-format.md for sitmon's own).")
+@click.option("--placement", type=click.Choice([p.value for p in Placement]), required=True,
+              help="Where the sensor was worn.")
 @click.option("--events", "out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Write every event here, one JSON object per line (the MQTT event payloads).")
 @CONFIG_OPTION

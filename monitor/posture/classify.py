@@ -151,8 +151,14 @@ class StreamClassifier:
         self._stand_n = 0
         self._sit_c: list[float] | None = None
         self._sit_n = 0
-        # Still-posture clusters for the sway rule: [x, y, z, quiet seconds, mean log-sway (log deg)].
+        # Still-posture clusters for the sway rule: [x, y, z (unit, in g), quiet seconds, mean
+        # log-sway (log deg), raw-unit mean x, y, z]. The direction is kept as a raw-unit mean, like
+        # the upright reference, and re-derived whenever the auto-calibration refits: a cluster
+        # stored in g under an earlier offset would otherwise drift by several degrees against
+        # the reference (raw counts refit during a long still posture), and a lone first posture
+        # would be judged against stale neighbours.
         self._clusters: list[list[float]] = []
+        self._cluster_offset: tuple[float, float, float] | None = None
         self._prev_u: tuple[float, float, float] | None = None
         self._cos_anchor = math.cos(math.radians(st.stand_anchor_degrees))
         self._cos_separation = math.cos(math.radians(st.min_separation_degrees))
@@ -329,7 +335,9 @@ class StreamClassifier:
             post = P_UNKNOWN
             if trunk:
                 if sway and not (moving and tilt < MOVE_MAX_TILT_DEGREES) and dyn < move_g and du >= 0:
-                    self._observe_sway(u0, u1, u2, du, dyn < STILL_G)
+                    if self._cluster_offset != o:
+                        self._recentre_clusters(o)
+                    self._observe_sway(u0, u1, u2, m, du, dyn < STILL_G)
                 if moving and tilt < MOVE_MAX_TILT_DEGREES:
                     code, conf = MOVE, min(1.0, 0.5 + 2.0 * (dyn - move_g))
                 elif not learned:
@@ -412,7 +420,17 @@ class StreamClassifier:
                 _follow(sc, u0, u1, u2, max(1.0 / self._sit_n, CENTROID_RATE))
         return code, conf
 
-    def _observe_sway(self, u0: float, u1: float, u2: float, du: float, still: bool) -> None:
+    def _recentre_clusters(self, o: tuple[float, float, float]) -> None:
+        """Re-derive every cluster's unit direction from its raw-unit mean under offset `o`."""
+        self._cluster_offset = o
+        for k in self._clusters:
+            g0, g1, g2 = k[5] - o[0], k[6] - o[1], k[7] - o[2]
+            n = math.sqrt(g0 * g0 + g1 * g1 + g2 * g2)
+            if n > 0:
+                k[0], k[1], k[2] = g0 / n, g1 / n, g2 / n
+
+    def _observe_sway(self, u0: float, u1: float, u2: float, m: list[float], du: float,
+                      still: bool) -> None:
         """Feed one quiet second to the still-posture clusters (direction and sway)."""
         best, best_cos = -1, SWAY_JOIN_COS
         for i, k in enumerate(self._clusters):
@@ -427,16 +445,22 @@ class StreamClassifier:
             if len(self._clusters) >= SWAY_MAX_CLUSTERS:
                 # Forget the smallest: it was a passing posture.
                 self._clusters.remove(min(self._clusters, key=lambda k: k[3]))
-            self._clusters.append([u0, u1, u2, 1.0, du])
+            self._clusters.append([u0, u1, u2, 1.0, du, m[0], m[1], m[2]])
             return
         k = self._clusters[best]
         k[3] += 1.0
         w = max(1.0 / k[3], CENTROID_RATE)
         k[4] += w * (du - k[4])
         if still:
-            c0, c1, c2 = k[0] + w * (u0 - k[0]), k[1] + w * (u1 - k[1]), k[2] + w * (u2 - k[2])
-            n = math.sqrt(c0 * c0 + c1 * c1 + c2 * c2)
-            k[0], k[1], k[2] = c0 / n, c1 / n, c2 / n
+            k[5] += w * (m[0] - k[5])
+            k[6] += w * (m[1] - k[6])
+            k[7] += w * (m[2] - k[7])
+            o = self._cluster_offset
+            assert o is not None
+            g0, g1, g2 = k[5] - o[0], k[6] - o[1], k[7] - o[2]
+            n = math.sqrt(g0 * g0 + g1 * g1 + g2 * g2)
+            if n > 0:
+                k[0], k[1], k[2] = g0 / n, g1 / n, g2 / n
 
     def _sway_postures(self, u0: float, u1: float, u2: float, r0: float, r1: float, r2: float,
                        tilt: float) -> tuple[int, float]:

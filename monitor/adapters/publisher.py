@@ -201,17 +201,21 @@ class Publisher:
             with self._idle:
                 self._idle.notify_all()
 
+    def _collect_acks(self) -> None:
+        """Move the PUBACKs paho reported (by message id) onto the rows they confirm; under _lock."""
+        while True:
+            try:
+                mid = self._acks.get_nowait()
+            except queue.Empty:
+                return
+            seq = self._inflight.pop(mid, None)
+            if seq is not None:
+                self._acked.append(seq)
+
     def _drain_once(self) -> bool:
         assert self.outbox is not None
         with self._lock:
-            while True:
-                try:
-                    mid = self._acks.get_nowait()
-                except queue.Empty:
-                    break
-                seq = self._inflight.pop(mid, None)
-                if seq is not None:
-                    self._acked.append(seq)
+            self._collect_acks()
             if self._acked:
                 self.outbox.mark_delivered(self._acked)
                 self._acked = []
@@ -240,14 +244,7 @@ class Publisher:
             return
         with self._lock:
             client.drop_out_messages()
-            while True:
-                try:
-                    mid = self._acks.get_nowait()
-                except queue.Empty:
-                    break
-                seq = self._inflight.pop(mid, None)
-                if seq is not None:
-                    self._acked.append(seq)
+            self._collect_acks()
             self._inflight.clear()
             self._cursor = 0
         log.info("connected to MQTT broker %s:%d", self.settings.host, self.settings.port)

@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import Any, Protocol, get_args
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import delete, insert, select
 
+from monitor.adapters import mailbox
 from monitor.adapters.store import Store
 from monitor.clock import Clock
-from monitor.config import Settings, parse_settings
+from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.schema import commands, settings_overrides
 
 __all__ = ["LIVE_SECTIONS", "CalibrationError", "ControlStatus", "DaemonControl", "StoreControl",
-           "WearableStatus", "effective_settings", "live_sections", "mark_done", "pending_commands",
-           "read_overrides"]
+           "WearableStatus", "effective_settings", "live_sections", "read_overrides"]
 
 # Sections the daemon applies without a restart; the rest (store, MQTT, wearables) need one.
 LIVE_SECTIONS = ("tracker", "schedule", "slump", "notify", "dashboard")
@@ -98,20 +98,9 @@ def editable_fields(model: type[BaseModel]) -> list[str]:
             if name not in _FILE_ONLY_FIELDS and not _is_path(info.annotation)]
 
 
-def read_overrides(engine: Engine) -> dict[str, dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(settings_overrides.c.section, settings_overrides.c.settings)).all()
-    return {r.section: dict(r.settings) for r in rows}
-
-
-def effective_settings(base: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> Settings:
-    """The base settings with overrides on top; ConfigError (every bad key) if the result is invalid."""
-    # Python mode keeps secrets as SecretStr, so they survive the round trip.
-    data = base.model_dump(mode="python")
-    for section, values in overrides.items():
-        current = data.get(section)
-        data[section] = {**current, **values} if isinstance(current, dict) else dict(values)
-    return parse_settings(data, environ={}, source="settings from the dashboard")
+# The daemon applies the same layering (monitor.adapters.mailbox); one definition serves both.
+read_overrides = mailbox.overrides
+effective_settings = mailbox.effective_settings
 
 
 def _check_changes(settings: Settings, changes: Mapping[str, Mapping[str, Any]]) -> None:
@@ -130,19 +119,6 @@ def _check_changes(settings: Settings, changes: Mapping[str, Mapping[str, Any]])
                 problems.append(f"{section}.{key}: set in the configuration file only")
     if problems:
         raise ConfigError(problems, "settings from the dashboard")
-
-
-def pending_commands(engine: Engine, wearer: str) -> list[tuple[int, str, dict[str, Any]]]:
-    """Requests the daemon has not acted on yet, oldest first: (id, name, args)."""
-    query = (select(commands.c.id, commands.c.name, commands.c.args)
-             .where(commands.c.wearer == wearer, commands.c.done_at.is_(None)).order_by(commands.c.id))
-    with engine.connect() as conn:
-        return [(r.id, r.name, dict(r.args)) for r in conn.execute(query)]
-
-
-def mark_done(engine: Engine, command_id: int, t: float) -> None:
-    with engine.begin() as conn:
-        conn.execute(update(commands).where(commands.c.id == command_id).values(done_at=t))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from monitor.calendar_ics import busy_periods
 from monitor.calibration_session import CalibrationSession
 from monitor.clock import Clock
 from monitor.config import Settings, WearableSettings
+from monitor.errors import ConfigError
 from monitor.messages import (
     Topics,
     event_message,
@@ -305,13 +306,9 @@ class Daemon:
 
     def apply_overrides(self, sections: dict[str, dict[str, Any]]) -> bool:
         """Layer settings saved on the dashboard over the configuration, without a restart."""
-        merged = self._base_settings.model_dump(mode="json")
-        for section, values in sections.items():
-            if isinstance(merged.get(section), dict):
-                merged[section] = {**merged[section], **values}
         try:
-            settings = Settings.model_validate(merged)
-        except ValueError as exc:
+            settings = mailbox.effective_settings(self._base_settings, sections)
+        except ConfigError as exc:
             log.error("settings saved on the dashboard are invalid and were not applied: %s", exc)
             return False
         self.settings = settings

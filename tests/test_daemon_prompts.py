@@ -184,3 +184,13 @@ def test_prompts_are_issued_exactly_once_across_kill_9(tmp_path):
         expected = p.data["streak_started"] + 1800 + 600 * (p.data["number"] - 1)
         assert p.t >= expected - 1
     assert np.all(np.diff([p.t for p in issued]) > 0)
+
+
+def test_settings_applied_live_keep_the_secrets(tmp_path):
+    settings = settings_for(tmp_path, mqtt={"enabled": False, "username": "u", "password": "s3cret"})
+    store = Store.open(settings.store.sqlalchemy_url())
+    daemon = Daemon(settings, ManualClock(T0), store, None)
+    assert daemon.apply_overrides({"tracker": {"break_seconds": 90}})
+    assert daemon.settings.tracker.break_seconds == 90
+    assert daemon.settings.mqtt.password.get_secret_value() == "s3cret"
+    store.close()

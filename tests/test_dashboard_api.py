@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from test_dashboard import SETTINGS, T0, fill
 
 from dashboard.app import create_app
-from dashboard.control import StoreControl, mark_done, pending_commands
+from dashboard.control import StoreControl
+from monitor.adapters import mailbox
 from monitor.adapters.store import Store
 from monitor.clock import ManualClock
 from monitor.config import parse_settings
@@ -138,11 +139,11 @@ def test_snooze_pause_resume_and_calibrate_become_commands_for_the_daemon(filled
     assert client.post("/api/v1/resume").json() == {**status, "snoozed_until": None, "paused": False}
     calibrating = client.post("/api/v1/calibrate", json={"wearable": "thigh"}).json()["wearables"][0]
     assert calibrating["calibration_requested_at"] and calibrating["calibrated_at"] is None
-    pending = pending_commands(store.engine, "w")
-    assert [name for _, name, _ in pending] == ["snooze", "pause", "resume", "calibrate"]
-    mark_done(store.engine, pending[-1][0], clock.now() + 60)
+    pending = mailbox.pending(store.engine, "w")
+    assert [c.name for c in pending] == ["snooze", "pause", "resume", "calibrate"]
+    mailbox.finish(store.engine, pending[-1].id, "done", clock.now() + 60)
     assert client.get("/api/v1/status").json()["wearables"][0]["calibrated_at"]
-    assert pending_commands(store.engine, "w")[-1][1] == "resume"
+    assert mailbox.pending(store.engine, "w")[-1].name == "resume"
 
 
 def test_bad_control_requests_are_refused_with_a_message(client):

@@ -13,7 +13,7 @@ from support import free_port
 from test_dashboard import CHROMIUM_ARGS, OUTPUT, SETTINGS, fill
 
 from dashboard.app import create_app
-from dashboard.control import pending_commands
+from monitor.adapters import mailbox
 from monitor.adapters.store import Store
 from monitor.clock import ManualClock
 
@@ -111,7 +111,7 @@ async def test_snooze_pause_and_resume_from_today(served, browser):
     await page.keyboard.press("Enter")
     await page.wait_for_url("**/?notice=paused")
     assert await page.locator("#control-state").inner_text() == "Prompts are paused."
-    names = [name for _, name, _ in pending_commands(served.store.engine, "w")]
+    names = [c.name for c in mailbox.pending(served.store.engine, "w")]
     assert names == ["snooze", "resume", "pause"]
     assert errors == []
 
@@ -147,7 +147,7 @@ async def test_calibration_starts_from_the_sensors_page(served, browser):
     await page.wait_for_url("**/sensors?notice=calibrating")
     assert "sit tall" in await page.locator(".notice").inner_text()
     assert (await page.locator(".calibration").inner_text()).startswith("requested at 10:4")
-    assert [n for _, n, _ in pending_commands(served.store.engine, "w")] == ["calibrate"]
+    assert [c.name for c in mailbox.pending(served.store.engine, "w")] == ["calibrate"]
     assert errors == []
 
 

@@ -4,11 +4,13 @@ daemon acts on it and writes its answer. Works with no broker and across restart
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 
+from monitor.config import Settings, parse_settings
 from monitor.schema import commands, settings_overrides
 
 COMMAND_NAMES = ("snooze", "pause", "resume", "calibrate")
@@ -64,3 +66,13 @@ def overrides(engine: Engine) -> dict[str, dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(select(settings_overrides.c.section, settings_overrides.c.settings)).all()
     return {str(r.section): dict(r.settings) for r in rows}
+
+
+def effective_settings(base: Settings, sections: Mapping[str, Mapping[str, Any]]) -> Settings:
+    """The base settings with the saved sections on top; ConfigError (every bad key) if invalid."""
+    # Python mode keeps secrets as SecretStr, so they survive the round trip.
+    data = base.model_dump(mode="python")
+    for section, values in sections.items():
+        current = data.get(section)
+        data[section] = {**current, **values} if isinstance(current, dict) else dict(values)
+    return parse_settings(data, environ={}, source="settings from the dashboard")

@@ -178,8 +178,11 @@ def demo(speed: float, duration: float | None, port: int | None, config: Path | 
 @click.option("--posture", is_flag=True, help="Add a posture column (upright, slumped, unknown).")
 @click.option("--calibration", "calibration_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Calibration JSON written by `sitmon calibrate` (upright and sitting references).")
+@click.option("--live", is_flag=True,
+              help="Judge each second only from what came before it, as the daemon does live "
+                   "(default for a trunk sensor: two passes over the whole recording).")
 def classify(file: Path, fmt: str, placement: str, out: Path, posture: bool,
-             calibration_file: Path | None) -> None:
+             calibration_file: Path | None, live: bool) -> None:
     """Classify a recording: one row per second that holds samples."""
     import json
 
@@ -196,7 +199,8 @@ def classify(file: Path, fmt: str, placement: str, out: Path, posture: bool,
         except (OSError, ValueError, CalibrationError) as exc:
             raise click.ClickException(f"{calibration_file}: {exc}") from exc
     try:
-        states = classify_recording(recording.block, Placement(placement), calibration=calibration)
+        states = classify_recording(recording.block, Placement(placement), calibration=calibration,
+                                    review=False if live else None)
     except CalibrationError as exc:
         raise click.ClickException(f"{calibration_file}: {exc}") from exc
     origin = float(recording.block.t[0])

@@ -130,7 +130,7 @@ def test_raw_counts_are_auto_scaled() -> None:
 @pytest.mark.parametrize("placement", list(Placement))
 def test_block_split_invariance(placement: Placement) -> None:
     block = thigh_day()
-    whole = classify_recording(block, placement)
+    whole = classify_recording(block, placement, review=False)
     rng = np.random.default_rng(3)
     cuts = np.sort(rng.choice(np.arange(1, len(block)), size=200, replace=False))
     c = StreamClassifier(placement, origin=float(block.t[0]))

@@ -191,6 +191,27 @@ class GravityScale:
         if self._n % self.REFIT_EVERY == 0:
             self._refit()
 
+    @classmethod
+    def from_still(cls, first: Vector, still: FloatArray) -> GravityScale:
+        """A scale fitted at once on a whole recording's still seconds (rows of raw means).
+
+        The prior comes from their median rather than from whichever second happened to come
+        first: with few orientations the fit leans on the prior, and it must not depend on order.
+        """
+        scale = cls()
+        anchor = first
+        if len(still):
+            med = np.median(still, axis=0)
+            anchor = (float(med[0]), float(med[1]), float(med[2]))
+        if not scale.observe_first(anchor) and not scale.observe_first(first):
+            return scale
+        if scale.mode == "counts":
+            for m in still.tolist():
+                scale.observe_still((m[0], m[1], m[2]))
+            if scale._n:
+                scale._refit()
+        return scale
+
     def _refit(self) -> None:
         mat = np.zeros((4, 4))
         k = 0

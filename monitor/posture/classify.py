@@ -27,6 +27,7 @@ How a second is judged (docs/classification.md has the full story and the number
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -47,6 +48,8 @@ WALK_MAX_CROSSINGS = 11  # sign changes of the vertical signal per second (steps
 THIGH_SIT_DEGREES = 45.0
 TRUNK_SIT_DEGREES = 16.0  # fitted on all ten Casale dev subjects (see bench/evaluate.py)
 TRUNK_LIE_DEGREES = 60.0
+REVIEW_SIT_DEGREES = 16.0  # fitted like TRUNK_SIT_DEGREES, for recordings judged in review
+REVIEW_SWAY_WEIGHT = 4.0
 MOVE_MAX_TILT_DEGREES = 35.0  # moving with the segment further than this from upright is a fidget
 THIGH_LIE_ROLL_DEGREES = 65.0
 MIN_REFERENCE_SEPARATION_DEGREES = 6.0
@@ -96,6 +99,65 @@ class Settings:
     # Sway: weight of the postural-sway signature against the lean when a still posture cluster is
     # judged sitting or standing (0 turns it off and keeps the two-centroid rule).
     sway_weight: float = 1.0
+    # The same two for a whole recording judged in review (two passes, see `classify_recording`):
+    # the wearer's still postures are all known then, so sway can weigh more.
+    review_sit_degrees: float = REVIEW_SIT_DEGREES
+    review_sway_weight: float = REVIEW_SWAY_WEIGHT
+
+
+def _direction_of(k: list[float], o: tuple[float, float, float]) -> None:
+    """Set a cluster's unit direction (k[0:3]) from its raw-unit mean (k[5:8]) under offset `o`."""
+    g0, g1, g2 = k[5] - o[0], k[6] - o[1], k[7] - o[2]
+    n = math.sqrt(g0 * g0 + g1 * g1 + g2 * g2)
+    if n > 0:
+        k[0], k[1], k[2] = g0 / n, g1 / n, g2 / n
+
+
+SEED_SAMPLE = 4000  # quiet seconds that vote for cluster seeds (a stride through longer recordings)
+MAX_WHOLE_CLUSTERS = 12
+
+
+def _cluster_quiet(quiet: np.ndarray, offset: tuple[float, float, float]) -> list[list[float]]:
+    """Still-posture clusters of a whole recording's quiet seconds, independent of their order.
+
+    The densest direction (most quiet seconds within the join radius) seeds a cluster; its members
+    are the seconds within the join radius of their own mean (settled in a few rounds); they are
+    taken out and the next densest seeds the next, until what is left is too small to be a
+    posture. Rows of `quiet`: raw-unit mean x, y, z, log-sway, still (1/0).
+    """
+    if len(quiet) == 0:
+        return []
+    g = quiet[:, :3] - np.asarray(offset)
+    norm = np.linalg.norm(g, axis=1, keepdims=True)
+    u = np.divide(g, norm, out=np.zeros_like(g), where=norm > 0)
+    left = np.ones(len(u), dtype=bool)
+    seeds = u[:: max(1, len(u) // SEED_SAMPLE)]
+    clusters: list[list[float]] = []
+    while len(clusters) < MAX_WHOLE_CLUSTERS and left.any():
+        cand = u[left]
+        density = ((seeds @ cand.T) > SWAY_JOIN_COS).sum(axis=1)
+        best = int(density.argmax())
+        centre = seeds[best]
+        members = np.zeros(len(u), dtype=bool)
+        for _ in range(3):
+            members = left & ((u @ centre) > SWAY_JOIN_COS)
+            still = members & (quiet[:, 4] > 0)
+            pick = still if still.any() else members
+            if not pick.any():
+                break
+            raw = quiet[pick, :3].mean(axis=0) - np.asarray(offset)
+            centre = raw / np.linalg.norm(raw)
+        if members.sum() < SWAY_MATURE_SECONDS:
+            break
+        still = members & (quiet[:, 4] > 0)
+        raw = quiet[still if still.any() else members, :3].mean(axis=0)
+        clusters.append([float(centre[0]), float(centre[1]), float(centre[2]), float(members.sum()),
+                         float(quiet[members, 3].mean()), float(raw[0]), float(raw[1]), float(raw[2])])
+        left &= ~members
+        seeds = seeds[(seeds @ centre) <= SWAY_JOIN_COS]
+        if len(seeds) == 0:
+            break
+    return clusters
 
 
 def _deg(cos: float) -> float:
@@ -123,11 +185,33 @@ VOTING = np.arange(4)
 SMALL_BATCH = 64  # up to this many new seconds, smoothing runs in plain Python (cheaper per call)
 
 
+@dataclass(slots=True)
+class Learned:
+    """What one pass over a whole recording learned without labels, to judge it again with.
+
+    The units and offset (from every still second), the upright reference (the plain mean of all
+    the gait seen) and the still-posture clusters with their sway: in a second pass every second
+    is judged with all of it, so a posture that comes first is judged as well as one that comes
+    last, whatever order the wearer did things in.
+    """
+
+    scale: GravityScale
+    ref_raw: list[float] | None
+    ref_seconds: int
+    clusters: list[list[float]]
+
+
 class StreamClassifier:
-    """Classify samples second by second as they arrive (output delayed by `settings.delay` s)."""
+    """Classify samples second by second as they arrive (output delayed by `settings.delay` s).
+
+    `learn_whole=True` makes the learned state order-free (plain means, no forgetting) for a first
+    pass over a whole recording; `learned=` (from `learned()` after such a pass) judges with that
+    state from the first second and learns nothing more.
+    """
 
     def __init__(self, placement: Placement, origin: float | None = None, *,
-                 calibration: Calibration | None = None, settings: Settings | None = None) -> None:
+                 calibration: Calibration | None = None, settings: Settings | None = None,
+                 learn_whole: bool = False, learned: Learned | None = None) -> None:
         self.placement = placement
         self.settings = st = settings or Settings()
         if calibration is not None and calibration.placement is not placement:
@@ -184,6 +268,30 @@ class StreamClassifier:
                 self._sit_ref = calibration.sitting
         self._rate = (st.trunk_reference_rate if placement in TRUNK else
                       st.pocket_reference_rate if placement is Placement.POCKET else st.thigh_reference_rate)
+        self._whole = learn_whole
+        # A whole-recording pass keeps every quiet second (raw mean, log-sway, still) and clusters
+        # them at the end, in an order-free way.
+        self._quiet: list[tuple[float, float, float, float, float]] = []
+        self._still: list[tuple[float, float, float]] = []
+        self._first: Vector | None = None
+        self._centroid_rate = 0.0 if learn_whole else CENTROID_RATE
+        if learn_whole:
+            self._rate = 0.0
+        self._learning = learned is None
+        # Reviewing a whole recording, the wearer's sway norm is fixed: the mean log-sway of their
+        # still time (every mature cluster weighted by its seconds).
+        self._norm: float | None = None
+        if learned is not None:
+            mature = [k for k in learned.clusters if k[3] >= SWAY_MATURE_SECONDS]
+            if len(mature) >= 2:
+                self._norm = sum(k[3] * k[4] for k in mature) / sum(k[3] for k in mature)
+        self._sway_sit = st.trunk_sit_degrees if learned is None else st.review_sit_degrees
+        self._sway_weight = st.sway_weight if learned is None else st.review_sway_weight
+        if learned is not None:
+            self._scale = copy.deepcopy(learned.scale)
+            self._ref_raw = None if learned.ref_raw is None else list(learned.ref_raw)
+            self._ref_seconds = learned.ref_seconds
+            self._clusters = [list(k) for k in learned.clusters]
         # Optional per-second trace for the bench: (sec, tilt, spread in g, radius, learned).
         self.trace: list[tuple[int, float, float, float, bool]] | None = None
 
@@ -267,7 +375,8 @@ class StreamClassifier:
         acos, degrees = math.acos, math.degrees
         sit_ref = self._sit_ref
         clusters = s.trunk_clusters and sit_ref is None
-        sway = trunk and s.sway_weight > 0 and sit_ref is None
+        sway = trunk and self._sway_weight > 0 and sit_ref is None
+        learning = self._learning
         for sec, n, m, sd, vs, zc in zip(secs.tolist(), counts.tolist(), means.tolist(), spread.tolist(),
                                          vshare.tolist(), crossings.tolist(), strict=True):
             gap = prev is not None and sec != prev + 1
@@ -299,8 +408,12 @@ class StreamClassifier:
             pu = self._prev_u
             du = -1.0 if pu is None else degrees(acos(min(1.0, max(-1.0, u0 * pu[0] + u1 * pu[1] + u2 * pu[2]))))
             self._prev_u = (u0, u1, u2)
-            if dyn < STILL_G:
+            if dyn < STILL_G and learning:
                 scale.observe_still((m[0], m[1], m[2]))
+                if self._whole:
+                    self._still.append((m[0], m[1], m[2]))
+            if self._first is None:
+                self._first = (m[0], m[1], m[2])
             # The learned reference in the current calibration (recomputed only when it changed).
             key = (o[0], o[1], o[2], self._ref_seconds) if self._ref_raw is not None else None
             if key != ref_key:
@@ -328,7 +441,7 @@ class StreamClassifier:
             gait = (move_g < dyn < WALK_MAX_G and vs > WALK_MIN_VERTICAL_SHARE
                     and zc <= WALK_MAX_CROSSINGS)
             self._walk_run = self._walk_run + 1 if gait else 0
-            if self._walk_run >= WALK_MIN_RUN and not self._calibrated:
+            if self._walk_run >= WALK_MIN_RUN and not self._calibrated and learning:
                 self._learn(m)
             # Moving means walking-like motion, or motion too vigorous for shifting on the spot.
             moving = gait or dyn > VIGOROUS_G
@@ -337,7 +450,8 @@ class StreamClassifier:
                 if sway and not (moving and tilt < MOVE_MAX_TILT_DEGREES) and dyn < move_g and du >= 0:
                     if self._cluster_offset != o:
                         self._recentre_clusters(o)
-                    self._observe_sway(u0, u1, u2, m, du, dyn < STILL_G)
+                    if learning:
+                        self._observe_sway(u0, u1, u2, m, du, dyn < STILL_G)
                 if moving and tilt < MOVE_MAX_TILT_DEGREES:
                     code, conf = MOVE, min(1.0, 0.5 + 2.0 * (dyn - move_g))
                 elif not learned:
@@ -348,6 +462,8 @@ class StreamClassifier:
                 elif tilt > TRUNK_LIE_DEGREES:
                     code, conf = LIE, min(1.0, 0.6 + (tilt - TRUNK_LIE_DEGREES) / 60.0)
                 elif sway:
+                    if self._cluster_offset != o:
+                        self._recentre_clusters(o)
                     code, conf = self._sway_postures(u0, u1, u2, r0, r1, r2, tilt)
                 elif clusters:
                     code, conf = self._postures(u0, u1, u2, r0, r1, r2, dyn < STILL_G)
@@ -424,10 +540,7 @@ class StreamClassifier:
         """Re-derive every cluster's unit direction from its raw-unit mean under offset `o`."""
         self._cluster_offset = o
         for k in self._clusters:
-            g0, g1, g2 = k[5] - o[0], k[6] - o[1], k[7] - o[2]
-            n = math.sqrt(g0 * g0 + g1 * g1 + g2 * g2)
-            if n > 0:
-                k[0], k[1], k[2] = g0 / n, g1 / n, g2 / n
+            _direction_of(k, o)
 
     def _observe_sway(self, u0: float, u1: float, u2: float, m: list[float], du: float,
                       still: bool) -> None:
@@ -439,28 +552,27 @@ class StreamClassifier:
                 best, best_cos = i, c
         # The geometric mean of the sway: one shift in the chair must not make a posture swaying.
         du = math.log(max(du, SWAY_FLOOR_DEGREES))
+        if self._whole:
+            self._quiet.append((m[0], m[1], m[2], du, 1.0 if still else 0.0))
+            return
         if best < 0:
             if not still:
                 return
-            if len(self._clusters) >= SWAY_MAX_CLUSTERS:
+            if len(self._clusters) >= SWAY_MAX_CLUSTERS and not self._whole:
                 # Forget the smallest: it was a passing posture.
                 self._clusters.remove(min(self._clusters, key=lambda k: k[3]))
             self._clusters.append([u0, u1, u2, 1.0, du, m[0], m[1], m[2]])
             return
         k = self._clusters[best]
         k[3] += 1.0
-        w = max(1.0 / k[3], CENTROID_RATE)
+        w = max(1.0 / k[3], self._centroid_rate)
         k[4] += w * (du - k[4])
         if still:
             k[5] += w * (m[0] - k[5])
             k[6] += w * (m[1] - k[6])
             k[7] += w * (m[2] - k[7])
-            o = self._cluster_offset
-            assert o is not None
-            g0, g1, g2 = k[5] - o[0], k[6] - o[1], k[7] - o[2]
-            n = math.sqrt(g0 * g0 + g1 * g1 + g2 * g2)
-            if n > 0:
-                k[0], k[1], k[2] = g0 / n, g1 / n, g2 / n
+            assert self._cluster_offset is not None
+            _direction_of(k, self._cluster_offset)
 
     def _sway_postures(self, u0: float, u1: float, u2: float, r0: float, r1: float, r2: float,
                        tilt: float) -> tuple[int, float]:
@@ -472,8 +584,7 @@ class StreamClassifier:
         even when it leans further (talking while standing). Until clusters are mature, or while
         only one is known, the lean alone decides, as before.
         """
-        s = self.settings
-        sit_deg = s.trunk_sit_degrees
+        sit_deg = self._sway_sit
         if tilt < STAND_NEAR_DEGREES:
             return STAND, 0.6
         if tilt > sit_deg + SIT_FAR_EXTRA_DEGREES:
@@ -491,10 +602,20 @@ class StreamClassifier:
         if best is not None and best[3] >= SWAY_MATURE_SECONDS and len(logs) >= 2:
             lean = _deg(best[0] * r0 + best[1] * r1 + best[2] * r2)
             # The wearer's own norm: the mean log-sway of their mature still postures.
-            norm = sum(logs) / len(logs)
-            score = (lean - sit_deg) / sit_deg + s.sway_weight * (norm - best[4])
+            norm = sum(logs) / len(logs) if self._norm is None else self._norm
+            score = (lean - sit_deg) / sit_deg + self._sway_weight * (norm - best[4])
         code = SIT if score > 0 else STAND
         return code, min(0.85, 0.5 + 0.35 * min(1.0, abs(score)))
+
+    def learned(self) -> Learned:
+        """The state learned so far, settled for a second pass (call after `flush()`)."""
+        scale = self._scale
+        if self._whole and self._first is not None:
+            scale = GravityScale.from_still(self._first, np.asarray(self._still, dtype=np.float64).reshape(-1, 3))
+        clusters = ([list(k) for k in self._clusters] if not self._whole else
+                    _cluster_quiet(np.asarray(self._quiet, dtype=np.float64).reshape(-1, 5), scale.offset))
+        return Learned(scale, None if self._ref_raw is None else list(self._ref_raw), self._ref_seconds,
+                       clusters)
 
     def _learn(self, m: list[float]) -> None:
         if self._ref_raw is None:
@@ -639,9 +760,26 @@ class StreamClassifier:
 
 
 def classify_recording(block: SampleBlock, placement: Placement, *,
-                       calibration: Calibration | None = None,
-                       settings: Settings | None = None) -> list[PostureState]:
-    """Classify a whole recording; identical to streaming it through StreamClassifier."""
-    classifier = StreamClassifier(placement, origin=float(block.t[0]) if len(block) else None,
-                                  calibration=calibration, settings=settings)
-    return [*classifier.push(block), *classifier.flush()]
+                       calibration: Calibration | None = None, settings: Settings | None = None,
+                       review: bool | None = None) -> list[PostureState]:
+    """Classify a whole recording.
+
+    With `review` (the default for trunk sensors) the recording is read twice: a first pass learns
+    the units, the upright reference and the still postures from all of it, and a second pass
+    judges every second with that knowledge, so the result does not depend on the order the
+    wearer did things in. Without it, the output is identical to streaming the samples through
+    `StreamClassifier`, as the daemon does live.
+    """
+    origin = float(block.t[0]) if len(block) else None
+    if review is None:
+        review = placement in TRUNK
+    if not review:
+        classifier = StreamClassifier(placement, origin=origin, calibration=calibration, settings=settings)
+        return [*classifier.push(block), *classifier.flush()]
+    first = StreamClassifier(placement, origin=origin, calibration=calibration, settings=settings,
+                             learn_whole=True)
+    first.push(block)
+    first.flush()
+    second = StreamClassifier(placement, origin=origin, calibration=calibration, settings=settings,
+                              learned=first.learned())
+    return [*second.push(block), *second.flush()]

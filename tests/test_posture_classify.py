@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from monitor.model import Activity, Placement, Posture, PostureState, SampleBlock
-from monitor.posture import StreamClassifier, classify_recording
+from monitor.posture import StreamClassifier, classify_recording, learn_recording
 
 RATE = 50.0
 
@@ -201,3 +201,60 @@ def test_non_finite_samples_do_not_poison_the_stream() -> None:
     assert states[10].activity is Activity.UNKNOWN
     assert share(states, 0, 8, Activity.SIT) == 1.0
     assert share(states, 22, 40, Activity.STAND) == 1.0
+
+
+def swaying(direction: np.ndarray, seconds: float, *, seed: int, degrees: float = 1.5) -> np.ndarray:
+    """A still posture whose direction sways slowly about the sensor's x axis (as standing does)."""
+    xyz = segment(direction, seconds, seed=seed)
+    tau = np.arange(len(xyz)) / RATE
+    angle = np.radians(degrees * np.sin(2 * math.pi * 0.25 * tau))
+    c, s = np.cos(angle), np.sin(angle)
+    return np.column_stack([xyz[:, 0], c * xyz[:, 1] - s * xyz[:, 2], s * xyz[:, 1] + c * xyz[:, 2]])
+
+
+def standing_first_day() -> SampleBlock:
+    """Raw counts: standing (swaying, 5 degrees off upright) before any walking, then sitting
+    (still, 12 degrees off: less than the sit angle), then a walk."""
+    g = np.concatenate([
+        swaying(rotate_x(CHEST_UP, 5.0), 180, seed=21),
+        segment(rotate_x(CHEST_UP, 12.0), 180, seed=22),
+        segment(CHEST_UP, 60, walk=True, seed=23, swing_axis=0),
+    ])
+    return recording([2000.0 + 340.0 * g])
+
+
+def test_a_whole_recording_teaches_units_upright_and_postures() -> None:
+    learned = learn_recording(standing_first_day(), Placement.CHEST)
+    assert learned.scale.mode == "counts"
+    # Postures within 12 degrees of each other pin the radius and the offset across them down only
+    # roughly (the prior decides the rest); the angles between postures, which are what the
+    # judgement uses, come out right.
+    assert learned.scale.radius == pytest.approx(340.0, rel=0.1)
+    assert learned.ref_raw is not None and learned.ref_seconds > 50
+    ref = np.asarray(learned.ref_raw) - np.asarray(learned.scale.offset)
+    big = sorted((k for k in learned.clusters if k[3] >= 30), key=lambda k: k[4])
+    assert len(big) == 2
+    assert big[0][4] < big[1][4] - 1.0  # the seated posture sways far less than the standing one
+    lean = [math.degrees(math.acos(float(np.dot(k[:3], ref)) / float(np.linalg.norm(ref)))) for k in big]
+    assert lean[0] == pytest.approx(12.0, abs=1.5)
+    assert lean[1] == pytest.approx(5.0, abs=1.5)
+
+
+def test_review_judges_what_came_before_the_first_walk() -> None:
+    block = standing_first_day()
+    reviewed = classify_recording(block, Placement.CHEST)
+    assert share(reviewed, 5, 175, Activity.STAND) > 0.95
+    assert share(reviewed, 185, 355, Activity.SIT) > 0.95
+    assert share(reviewed, 365, 415, Activity.MOVE) > 0.95
+    # Live, nothing tells standing from sitting before the first walk: a still wearer is guessed
+    # to sit, and says so with a low confidence.
+    live = classify_recording(block, Placement.CHEST, review=False)
+    assert share(live, 5, 175, Activity.SIT) > 0.95
+    assert max(s.confidence for s in live[5:175]) <= 0.35
+    assert classify_recording(block, Placement.CHEST) == reviewed  # deterministic
+
+
+def test_review_is_only_for_trunk_sensors() -> None:
+    block = thigh_day()
+    for placement in (Placement.THIGH, Placement.POCKET):
+        assert classify_recording(block, placement) == classify_recording(block, placement, review=False)

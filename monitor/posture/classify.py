@@ -113,7 +113,7 @@ def _direction_of(k: list[float], o: tuple[float, float, float]) -> None:
         k[0], k[1], k[2] = g0 / n, g1 / n, g2 / n
 
 
-SEED_SAMPLE = 4000  # quiet seconds that vote for cluster seeds (a stride through longer recordings)
+SEED_SAMPLE = 3000  # quiet seconds that vote for cluster seeds (a stride through longer recordings)
 MAX_WHOLE_CLUSTERS = 12
 
 
@@ -131,13 +131,14 @@ def _cluster_quiet(quiet: np.ndarray, offset: tuple[float, float, float]) -> lis
     norm = np.linalg.norm(g, axis=1, keepdims=True)
     u = np.divide(g, norm, out=np.zeros_like(g), where=norm > 0)
     left = np.ones(len(u), dtype=bool)
+    # Density is counted among a sample of the quiet seconds (all of them up to SEED_SAMPLE).
     seeds = u[:: max(1, len(u) // SEED_SAMPLE)]
+    near = (seeds @ seeds.T) > SWAY_JOIN_COS
+    seed_left = np.ones(len(seeds), dtype=bool)
     clusters: list[list[float]] = []
-    while len(clusters) < MAX_WHOLE_CLUSTERS and left.any():
-        cand = u[left]
-        density = ((seeds @ cand.T) > SWAY_JOIN_COS).sum(axis=1)
-        best = int(density.argmax())
-        centre = seeds[best]
+    while len(clusters) < MAX_WHOLE_CLUSTERS and seed_left.any():
+        density = np.where(seed_left, near[:, seed_left].sum(axis=1), -1)
+        centre = seeds[int(density.argmax())]
         members = np.zeros(len(u), dtype=bool)
         for _ in range(3):
             members = left & ((u @ centre) > SWAY_JOIN_COS)
@@ -154,10 +155,32 @@ def _cluster_quiet(quiet: np.ndarray, offset: tuple[float, float, float]) -> lis
         clusters.append([float(centre[0]), float(centre[1]), float(centre[2]), float(members.sum()),
                          float(quiet[members, 3].mean()), float(raw[0]), float(raw[1]), float(raw[2])])
         left &= ~members
-        seeds = seeds[(seeds @ centre) <= SWAY_JOIN_COS]
-        if len(seeds) == 0:
-            break
+        seed_left &= (seeds @ centre) <= SWAY_JOIN_COS
     return clusters
+
+
+def _second_stats(xyz: np.ndarray, starts: np.ndarray, counts: np.ndarray, means: np.ndarray,
+                  prior_offset: Vector) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per second: the spread around the mean, and the two gait features (vertical share, crossings).
+
+    The gait features are taken along each second's own vertical (gravity) direction, measured from
+    the fixed prior offset so that they do not depend on when the auto-calibration refits: walking
+    bounces the body along the vertical at step frequency, a seated fidget mostly does not.
+    """
+    dev = xyz - np.repeat(means, counts, axis=0)
+    total = np.add.reduceat(dev * dev, starts, axis=0).sum(axis=1)
+    spread = np.sqrt(total / counts)
+    vertical = means - np.asarray(prior_offset)
+    norm = np.linalg.norm(vertical, axis=1, keepdims=True)
+    vertical = np.divide(vertical, norm, out=np.zeros_like(vertical), where=norm > 0)
+    v = np.einsum("ij,ij->i", dev, np.repeat(vertical, counts, axis=0))
+    vshare = np.add.reduceat(v * v, starts) / np.maximum(total, 1e-300)
+    flips = np.empty(len(v), dtype=np.int64)
+    flips[0] = 0
+    np.not_equal(v[1:] > 0, v[:-1] > 0, out=flips[1:], casting="unsafe")
+    flips[starts] = 0  # a crossing between two seconds belongs to neither
+    crossings = np.add.reduceat(flips, starts)
+    return spread, vshare, crossings
 
 
 def _deg(cos: float) -> float:
@@ -204,14 +227,13 @@ class Learned:
 class StreamClassifier:
     """Classify samples second by second as they arrive (output delayed by `settings.delay` s).
 
-    `learn_whole=True` makes the learned state order-free (plain means, no forgetting) for a first
-    pass over a whole recording; `learned=` (from `learned()` after such a pass) judges with that
-    state from the first second and learns nothing more.
+    `learned=` (from `learn_recording`) judges with what a whole recording taught, from its first
+    second, and learns nothing more.
     """
 
     def __init__(self, placement: Placement, origin: float | None = None, *,
                  calibration: Calibration | None = None, settings: Settings | None = None,
-                 learn_whole: bool = False, learned: Learned | None = None) -> None:
+                 learned: Learned | None = None) -> None:
         self.placement = placement
         self.settings = st = settings or Settings()
         if calibration is not None and calibration.placement is not placement:
@@ -268,15 +290,6 @@ class StreamClassifier:
                 self._sit_ref = calibration.sitting
         self._rate = (st.trunk_reference_rate if placement in TRUNK else
                       st.pocket_reference_rate if placement is Placement.POCKET else st.thigh_reference_rate)
-        self._whole = learn_whole
-        # A whole-recording pass keeps every quiet second (raw mean, log-sway, still) and clusters
-        # them at the end, in an order-free way.
-        self._quiet: list[tuple[float, float, float, float, float]] = []
-        self._still: list[tuple[float, float, float]] = []
-        self._first: Vector | None = None
-        self._centroid_rate = 0.0 if learn_whole else CENTROID_RATE
-        if learn_whole:
-            self._rate = 0.0
         self._learning = learned is None
         # Reviewing a whole recording, the wearer's sway norm is fixed: the mean log-sway of their
         # still time (every mature cluster weighted by its seconds).
@@ -339,23 +352,7 @@ class StreamClassifier:
             for n, m in zip(counts.tolist(), means.tolist(), strict=True):
                 if n >= MIN_SAMPLES_PER_SECOND and scale.observe_first((m[0], m[1], m[2])):
                     break
-        dev = xyz - np.repeat(means, counts, axis=0)
-        total = np.add.reduceat(dev * dev, starts, axis=0).sum(axis=1)
-        spread = np.sqrt(total / counts)
-        # Gait features along each second's own vertical (gravity) direction, measured from the
-        # fixed prior offset so that they do not depend on when the auto-calibration refits:
-        # walking bounces the body along the vertical at step frequency, a seated fidget mostly
-        # does not.
-        vertical = means - np.asarray(scale.prior_offset)
-        norm = np.linalg.norm(vertical, axis=1, keepdims=True)
-        vertical = np.divide(vertical, norm, out=np.zeros_like(vertical), where=norm > 0)
-        v = np.einsum("ij,ij->i", dev, np.repeat(vertical, counts, axis=0))
-        vshare = np.add.reduceat(v * v, starts) / np.maximum(total, 1e-300)
-        flips = np.empty(len(v), dtype=np.int64)
-        flips[0] = 0
-        np.not_equal(v[1:] > 0, v[:-1] > 0, out=flips[1:], casting="unsafe")
-        flips[starts] = 0  # a crossing between two seconds belongs to neither
-        crossings = np.add.reduceat(flips, starts)
+        spread, vshare, crossings = _second_stats(xyz, starts, counts, means, scale.prior_offset)
 
         s = self.settings
         placement = self.placement
@@ -410,10 +407,6 @@ class StreamClassifier:
             self._prev_u = (u0, u1, u2)
             if dyn < STILL_G and learning:
                 scale.observe_still((m[0], m[1], m[2]))
-                if self._whole:
-                    self._still.append((m[0], m[1], m[2]))
-            if self._first is None:
-                self._first = (m[0], m[1], m[2])
             # The learned reference in the current calibration (recomputed only when it changed).
             key = (o[0], o[1], o[2], self._ref_seconds) if self._ref_raw is not None else None
             if key != ref_key:
@@ -552,20 +545,17 @@ class StreamClassifier:
                 best, best_cos = i, c
         # The geometric mean of the sway: one shift in the chair must not make a posture swaying.
         du = math.log(max(du, SWAY_FLOOR_DEGREES))
-        if self._whole:
-            self._quiet.append((m[0], m[1], m[2], du, 1.0 if still else 0.0))
-            return
         if best < 0:
             if not still:
                 return
-            if len(self._clusters) >= SWAY_MAX_CLUSTERS and not self._whole:
+            if len(self._clusters) >= SWAY_MAX_CLUSTERS:
                 # Forget the smallest: it was a passing posture.
                 self._clusters.remove(min(self._clusters, key=lambda k: k[3]))
             self._clusters.append([u0, u1, u2, 1.0, du, m[0], m[1], m[2]])
             return
         k = self._clusters[best]
         k[3] += 1.0
-        w = max(1.0 / k[3], self._centroid_rate)
+        w = max(1.0 / k[3], CENTROID_RATE)
         k[4] += w * (du - k[4])
         if still:
             k[5] += w * (m[0] - k[5])
@@ -606,16 +596,6 @@ class StreamClassifier:
             score = (lean - sit_deg) / sit_deg + self._sway_weight * (norm - best[4])
         code = SIT if score > 0 else STAND
         return code, min(0.85, 0.5 + 0.35 * min(1.0, abs(score)))
-
-    def learned(self) -> Learned:
-        """The state learned so far, settled for a second pass (call after `flush()`)."""
-        scale = self._scale
-        if self._whole and self._first is not None:
-            scale = GravityScale.from_still(self._first, np.asarray(self._still, dtype=np.float64).reshape(-1, 3))
-        clusters = ([list(k) for k in self._clusters] if not self._whole else
-                    _cluster_quiet(np.asarray(self._quiet, dtype=np.float64).reshape(-1, 5), scale.offset))
-        return Learned(scale, None if self._ref_raw is None else list(self._ref_raw), self._ref_seconds,
-                       clusters)
 
     def _learn(self, m: list[float]) -> None:
         if self._ref_raw is None:
@@ -776,10 +756,82 @@ def classify_recording(block: SampleBlock, placement: Placement, *,
     if not review:
         classifier = StreamClassifier(placement, origin=origin, calibration=calibration, settings=settings)
         return [*classifier.push(block), *classifier.flush()]
-    first = StreamClassifier(placement, origin=origin, calibration=calibration, settings=settings,
-                             learn_whole=True)
-    first.push(block)
-    first.flush()
+    learned = learn_recording(block, placement, calibration=calibration, settings=settings)
     second = StreamClassifier(placement, origin=origin, calibration=calibration, settings=settings,
-                              learned=first.learned())
+                              learned=learned)
     return [*second.push(block), *second.flush()]
+
+
+def learn_recording(block: SampleBlock, placement: Placement, *, calibration: Calibration | None = None,
+                    settings: Settings | None = None) -> Learned:
+    """What a whole recording teaches without labels, in one vectorised pass (see `Learned`).
+
+    The same per-second statistics and rules as the streaming classifier, but over all seconds at
+    once and without forgetting: the units and offset fitted on every still second, the upright
+    reference as the plain mean of all sustained gait, and the still postures clustered without
+    regard to their order.
+    """
+    st = settings or Settings()
+    scale = GravityScale()
+    if len(block) == 0:
+        return Learned(scale, None, 0, [])
+    xyz = np.asarray(block.xyz, dtype=np.float64)
+    secs = np.floor(block.t - float(block.t[0])).astype(np.int64)
+    starts = np.concatenate([[0], np.flatnonzero(secs[1:] != secs[:-1]) + 1])
+    counts = np.diff(np.append(starts, len(xyz)))
+    means = np.add.reduceat(xyz, starts, axis=0) / counts[:, None]
+    usable = (counts >= MIN_SAMPLES_PER_SECOND) & np.isfinite(means).all(axis=1)
+    first: Vector | None = None
+    for i in np.flatnonzero(usable).tolist():
+        m = means[i]
+        if scale.observe_first((float(m[0]), float(m[1]), float(m[2]))):
+            first = (float(m[0]), float(m[1]), float(m[2]))
+            break
+    if first is None:
+        return Learned(scale, None, 0, [])
+    spread, vshare, crossings = _second_stats(xyz, starts, counts, means, scale.prior_offset)
+    # Still seconds by the first guess of the scale, then again by the fitted one.
+    for _ in range(2):
+        scale = GravityScale.from_still(first, means[usable & (spread / scale.radius < STILL_G)])
+    o = np.asarray(scale.offset)
+    g = means - o
+    mag = np.linalg.norm(g, axis=1)
+    usable &= mag > 0
+    u = np.divide(g, mag[:, None], out=np.zeros_like(g), where=mag[:, None] > 0)
+    dyn = spread / scale.radius
+    n = len(starts)
+    idx = np.arange(n)
+    sec = secs[starts]
+    gap = np.ones(n, dtype=bool)
+    gap[1:] = sec[1:] != sec[:-1] + 1
+    # Runs of gait (consecutive seconds); a second teaches the reference from the third of a run on.
+    gait = usable & (dyn > st.move_g) & (dyn < WALK_MAX_G) & (vshare > WALK_MIN_VERTICAL_SHARE) & (
+        crossings <= WALK_MAX_CROSSINGS)
+    run_start = np.maximum.accumulate(np.where(~gait, idx + 1, np.where(gap, idx, 0)))
+    walk_run = np.where(gait, idx - run_start + 1, 0)
+    teach = walk_run >= WALK_MIN_RUN
+    calibrated = calibration is not None and calibration.upright is not None
+    ref_raw: list[float] | None = None
+    ref_seconds = 0
+    if teach.any() and not calibrated:
+        ref_raw = [float(x) for x in means[teach].mean(axis=0)]
+        ref_seconds = int(teach.sum())
+    if placement not in TRUNK:
+        return Learned(scale, ref_raw, ref_seconds, [])
+    if calibrated and calibration is not None and calibration.upright is not None:
+        ref = np.asarray(calibration.upright)
+    elif ref_raw is not None and ref_seconds >= REF_MIN_SECONDS:
+        ref = np.asarray(ref_raw) - o
+        ref = ref / np.linalg.norm(ref)
+    else:
+        ref = np.asarray(DEFAULT_UPRIGHT_AXIS[placement])
+    tilt = np.degrees(np.arccos(np.clip(u @ ref, -1.0, 1.0)))
+    moving = gait | (dyn > VIGOROUS_G)
+    # Sway: the angle the gravity direction moved since the previous second (consecutive only).
+    du = np.full(n, -1.0)
+    du[1:] = np.degrees(np.arccos(np.clip((u[1:] * u[:-1]).sum(axis=1), -1.0, 1.0)))
+    du[gap | ~np.append(False, usable[:-1])] = -1.0
+    quiet = usable & ~(moving & (tilt < MOVE_MAX_TILT_DEGREES)) & (dyn < st.move_g) & (du >= 0)
+    rows = np.column_stack([means[quiet], np.log(np.maximum(du[quiet], SWAY_FLOOR_DEGREES)),
+                            (dyn[quiet] < STILL_G).astype(np.float64)])
+    return Learned(scale, ref_raw, ref_seconds, _cluster_quiet(rows, scale.offset))

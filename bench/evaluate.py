@@ -260,9 +260,12 @@ def build_cases(recs: list[Recording]) -> list[Case]:
 Params = tuple[float, float]
 
 
-def trunk_settings(base: Settings, p: Params, mode: str) -> Settings:
+def trunk_settings(base: Settings, p: Params, mode: str, review: Params | None = None) -> Settings:
+    """Settings with the fitted trunk parameters of one mode. Live judgement also re-learns as a
+    review does, so it takes the review parameters too (fitted without the same held-out subject)."""
     if mode == "live":
-        return replace(base, trunk_sit_degrees=p[0], sway_weight=p[1])
+        base = replace(base, trunk_sit_degrees=p[0], sway_weight=p[1])
+        return base if review is None else trunk_settings(base, review, "review")
     return replace(base, review_sit_degrees=p[0], review_sway_weight=p[1])
 
 
@@ -313,25 +316,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             sh = shuffled(rec, SHUFFLE_SEED + k)
             casale_cases.append(Case(sh, f"fit-shuffle-{k}", second_truth(sh)))
 
-    def fit(mode: str, grid: Sequence[Params]) -> dict[int, Params]:
-        def score_with(case: Case, p: Params) -> npt.NDArray[np.int64]:
-            pred, _ = run_sitmon(case.rec, trunk_settings(base, p, mode), live=mode == "live")
-            return confusion(case.truth, pred)
+    caches: dict[Params | None, dict[tuple[int, str, Params], npt.NDArray[np.int64]]] = {}
 
-        cache: dict[tuple[int, str, Params], npt.NDArray[np.int64]] = {}
-        fitted = {s: fit_loso(casale_cases, s, grid, cache, score_with) for s in CASALE_DEV}
+    def fit(mode: str, grid: Sequence[Params],
+            review: dict[int, Params] | None = None) -> tuple[dict[int, Params], Params]:
+        """Per held-out subject, the best of `grid` on the other nine; and the fit on all ten
+        (held_out=0 leaves none out: the shipped defaults). `review`: the review parameters to
+        judge with, per held-out subject (0: all), for live judgement, which re-learns as a review."""
+        fitted: dict[int, Params] = {}
+        for held_out in [*CASALE_DEV, 0]:
+            review_p = None if review is None else review[held_out]
+
+            def score_with(case: Case, p: Params, review_p: Params | None = review_p) -> npt.NDArray[np.int64]:
+                pred, _ = run_sitmon(case.rec, trunk_settings(base, p, mode, review_p), live=mode == "live")
+                return confusion(case.truth, pred)
+
+            fitted[held_out] = fit_loso(casale_cases, held_out, grid, caches.setdefault(review_p, {}),
+                                        score_with)
+        everyone = fitted.pop(0)
         print(f"{mode}: trunk parameters fitted leave-one-subject-out on Casale, per held-out subject "
               "(sit angle, degrees / sway weight):")
         print("  " + ", ".join(f"{s}: {p[0]:g}/{p[1]:g}" for s, p in fitted.items()))
-        # The shipped defaults are the same fit on all ten subjects (held_out=0 leaves none out).
-        everyone = fit_loso(casale_cases, 0, grid, cache, score_with)
         print(f"  the same fit on all subjects: {everyone[0]:g}/{everyone[1]:g}")
-        return fitted
+        return fitted, everyone
 
     fitted: dict[str, dict[int, Params]] = {mode: {} for mode in MODES}
     if not args.fixed:
-        fitted["review"] = fit("review", REVIEW_GRID)
-        fitted["live"] = fit("live", LIVE_GRID)
+        fitted["review"], review_everyone = fit("review", REVIEW_GRID)
+        fitted["live"], _ = fit("live", LIVE_GRID, {**fitted["review"], 0: review_everyone})
     else:
         print(f"shipped defaults, nothing fitted: review sit angle {base.review_sit_degrees:g} degrees, "
               f"sway weight {base.review_sway_weight:g}; live sit angle {base.trunk_sit_degrees:g} "
@@ -353,7 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if rec.dataset == "casale":
             live_settings = base
             if rec.subject in fitted["live"]:
-                live_settings = trunk_settings(base, fitted["live"][rec.subject], "live")
+                live_settings = trunk_settings(base, fitted["live"][rec.subject], "live",
+                                               fitted["review"][rec.subject])
             live_pred, _ = run_sitmon(rec, live_settings, live=True)
             live_rows.append((rec.subject, case.copy, confusion(case.truth, live_pred)))
         peer_c: npt.NDArray[np.int64] | None = None
@@ -387,6 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary[f"{key}_sit_f1"] = sit_f1(c)
             summary[f"{key}_acc3"] = acc3(c)
             peer_sel = [r for r in sel if r[6] is not None]
+            pc = None
             if peer_sel:
                 pc = sum((r[6] for r in peer_sel if r[6] is not None),
                          np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
@@ -402,18 +416,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 summary[f"peer_{key}_sit_f1_lie_as_sit"] = sit_f1(lie_as_sit(pc))
             print(line)
             print_confusion(f"{ds} {copy}, sitmon", c)
-            if peer_sel:
+            if pc is not None:
                 print_confusion(f"{ds} {copy}, acti-motus", pc)
     print("\nCasale chest judged live, as the daemon does (causal, one pass; per file: sit_F1/acc3)")
     for copy in ("original", "shuffled"):
-        sel = [r for r in live_rows if r[1] == copy]
-        c = sum((r[2] for r in sel), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
-        print(f"casale   {copy:9} live sit_F1={fmt(sit_f1(c))} acc3={fmt(acc3(c))}   "
-              + " ".join(f"{subj}:{fmt(sit_f1(x))}/{fmt(acc3(x))}" for subj, _, x in sel))
+        live_sel = [r for r in live_rows if r[1] == copy]
+        lc = sum((r[2] for r in live_sel), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
+        print(f"casale   {copy:9} live sit_F1={fmt(sit_f1(lc))} acc3={fmt(acc3(lc))}   "
+              + " ".join(f"{subj}:{fmt(sit_f1(x))}/{fmt(acc3(x))}" for subj, _, x in live_sel))
         key = "live_casale" if copy == "original" else "live_casale_shuffled"
-        summary[f"{key}_sit_f1"] = sit_f1(c)
-        summary[f"{key}_acc3"] = acc3(c)
-        print_confusion(f"casale {copy}, sitmon live", c)
+        summary[f"{key}_sit_f1"] = sit_f1(lc)
+        summary[f"{key}_acc3"] = acc3(lc)
+        print_confusion(f"casale {copy}, sitmon live", lc)
     print()
     order = ["casale_sit_f1", "casale_acc3", "wisdm_sit_f1", "peer_wisdm_sit_f1",
              "casale_shuffled_sit_f1", "casale_shuffled_acc3", "wisdm_acc3", "peer_wisdm_acc3",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from monitor.model import Activity, Placement, Posture, PostureState, SampleBlock
-from monitor.posture import StreamClassifier, classify_recording, learn_recording
+from monitor.posture import Settings, StreamClassifier, classify_recording, learn_recording
 
 RATE = 50.0
 
@@ -258,3 +258,29 @@ def test_review_is_only_for_trunk_sensors() -> None:
     block = thigh_day()
     for placement in (Placement.THIGH, Placement.POCKET):
         assert classify_recording(block, placement) == classify_recording(block, placement, review=False)
+
+
+def test_live_relearning_catches_up_with_the_review() -> None:
+    # Sitting leans only 7 degrees more than standing and sways only a little less: judged by the
+    # streaming rule alone it reads as standing; the whole-day rule, which trusts sway more once
+    # every posture is known, reads it as sitting.
+    g = np.concatenate([
+        swaying(rotate_x(CHEST_UP, 4.0), 180, seed=31),
+        swaying(rotate_x(CHEST_UP, 11.0), 180, seed=32, degrees=1.0),
+        segment(CHEST_UP, 60, walk=True, seed=33, swing_axis=0),
+        swaying(rotate_x(CHEST_UP, 4.0), 240, seed=34),
+        swaying(rotate_x(CHEST_UP, 11.0), 240, seed=35, degrees=1.0),
+    ])
+    block = recording([2000.0 + 340.0 * g])
+    reviewed = classify_recording(block, Placement.CHEST)
+    assert share(reviewed, 185, 355, Activity.SIT) > 0.95
+    assert share(reviewed, 665, 895, Activity.SIT) > 0.95
+    # Live, a trunk sensor re-learns every 300 s from the seconds so far: from the re-learn after
+    # the walk (at 600 s) on, it judges as the review of the whole day does.
+    live = classify_recording(block, Placement.CHEST, review=False)
+    after = range(605, len(live))
+    assert np.mean([live[i].activity is reviewed[i].activity for i in after]) > 0.98
+    assert share(live, 605, 655, Activity.STAND) > 0.95
+    assert share(live, 665, 895, Activity.SIT) > 0.95
+    never = classify_recording(block, Placement.CHEST, review=False, settings=Settings(relearn_every=0))
+    assert share(never, 665, 895, Activity.SIT) < 0.05

@@ -167,7 +167,12 @@ class Publisher:
         if self.connected:
             offline = availability_message(self.topics, online=False)
             info = self._client.publish(offline.topic, offline.payload, qos=1, retain=True)
-            info.wait_for_publish(timeout=2)
+            try:
+                info.wait_for_publish(timeout=2)
+            except (RuntimeError, ValueError) as exc:
+                # The connection died after the check above; the broker publishes the last will
+                # ("offline") for a connection that drops, so nothing is lost.
+                log.info("could not say offline on the way out (%s); the last will says it", exc)
         self._client.disconnect()
         self._client.loop_stop()
         if self._drain_thread is not None:

@@ -205,11 +205,16 @@ class GravityScale:
             anchor = (float(med[0]), float(med[1]), float(med[2]))
         if not scale.observe_first(anchor) and not scale.observe_first(first):
             return scale
-        if scale.mode == "counts":
-            for m in still.tolist():
-                scale.observe_still((m[0], m[1], m[2]))
-            if scale._n:
-                scale._refit()
+        if scale.mode == "counts" and len(still):
+            # The normal equations of every still second at once (as `observe_still` adds them).
+            x = still - np.asarray(scale._prior)
+            design = np.column_stack([2.0 * x, np.ones(len(x))])
+            ata = design.T @ design
+            atb = design.T @ (x * x).sum(axis=1)
+            scale._ata = [float(ata[i, j]) for i in range(4) for j in range(i, 4)]
+            scale._atb = [float(v) for v in atb]
+            scale._n = len(x)
+            scale._refit()
         return scale
 
     def _refit(self) -> None:

@@ -17,6 +17,9 @@ How a second is judged (docs/classification.md has the full story and the number
    still-posture clusters and judges each by its lean and its sway: a standing trunk balances and
    sways, a seated one is supported and stays put (with `sway_weight = 0`, two posture centroids
    learned without labels, standing anchored on the gait reference, let the nearer one decide).
+   Live, a trunk sensor re-learns every few minutes from the per-second statistics of the last
+   day, all at once and without regard to order; a whole recording is reviewed the same way
+   (`classify_recording`, `learn_recording`) and then judged again from its first second.
 5. Smoothing: each second's output is the majority of the raw judgements in a window of
    `2 * delay + 1` seconds centred on it, so a second is emitted `delay` seconds after it ends
    (bounded look-ahead; `flush()` emits the rest). A fidget of a few seconds is not a change.
@@ -50,6 +53,9 @@ TRUNK_SIT_DEGREES = 16.0  # fitted on all ten Casale dev subjects (see bench/eva
 TRUNK_LIE_DEGREES = 60.0
 REVIEW_SIT_DEGREES = 16.0  # fitted like TRUNK_SIT_DEGREES, for recordings judged in review
 REVIEW_SWAY_WEIGHT = 4.0
+RELEARN_EVERY = 300
+RELEARN_MAX_EVERY = 900  # with a long history, re-learn at most this far apart (seconds)
+RELEARN_HISTORY = 86_400  # seconds of per-second statistics kept for re-learning
 MOVE_MAX_TILT_DEGREES = 35.0  # moving with the segment further than this from upright is a fidget
 THIGH_LIE_ROLL_DEGREES = 65.0
 MIN_REFERENCE_SEPARATION_DEGREES = 6.0
@@ -103,6 +109,9 @@ class Settings:
     # the wearer's still postures are all known then, so sway can weigh more.
     review_sit_degrees: float = REVIEW_SIT_DEGREES
     review_sway_weight: float = REVIEW_SWAY_WEIGHT
+    # Live, a trunk sensor re-learns from the last day's per-second statistics this often (seconds
+    # of data; 0 never), as a whole recording is reviewed.
+    relearn_every: int = RELEARN_EVERY
 
 
 def _direction_of(k: list[float], o: tuple[float, float, float]) -> None:
@@ -113,7 +122,7 @@ def _direction_of(k: list[float], o: tuple[float, float, float]) -> None:
         k[0], k[1], k[2] = g0 / n, g1 / n, g2 / n
 
 
-SEED_SAMPLE = 3000  # quiet seconds that vote for cluster seeds (a stride through longer recordings)
+SEED_SAMPLE = 2000  # quiet seconds that vote for cluster seeds (a stride through longer recordings)
 MAX_WHOLE_CLUSTERS = 12
 
 
@@ -133,11 +142,11 @@ def _cluster_quiet(quiet: np.ndarray, offset: tuple[float, float, float]) -> lis
     left = np.ones(len(u), dtype=bool)
     # Density is counted among a sample of the quiet seconds (all of them up to SEED_SAMPLE).
     seeds = u[:: max(1, len(u) // SEED_SAMPLE)]
-    near = (seeds @ seeds.T) > SWAY_JOIN_COS
+    near = ((seeds @ seeds.T) > SWAY_JOIN_COS).astype(np.float32)
     seed_left = np.ones(len(seeds), dtype=bool)
     clusters: list[list[float]] = []
     while len(clusters) < MAX_WHOLE_CLUSTERS and seed_left.any():
-        density = np.where(seed_left, near[:, seed_left].sum(axis=1), -1)
+        density = np.where(seed_left, near @ seed_left.astype(np.float32), -1.0)
         centre = seeds[int(density.argmax())]
         members = np.zeros(len(u), dtype=bool)
         for _ in range(3):
@@ -222,13 +231,16 @@ class Learned:
     ref_raw: list[float] | None
     ref_seconds: int
     clusters: list[list[float]]
+    first: Vector | None = None  # the mean of the second that decided the units
 
 
 class StreamClassifier:
     """Classify samples second by second as they arrive (output delayed by `settings.delay` s).
 
-    `learned=` (from `learn_recording`) judges with what a whole recording taught, from its first
-    second, and learns nothing more.
+    A trunk sensor also re-learns now and then (`Settings.relearn_every`) from the per-second
+    statistics of the last day, the way a whole recording is reviewed. `learned=` (from
+    `learn_recording`) instead judges with what a whole recording taught, from its first second,
+    and learns nothing more.
     """
 
     def __init__(self, placement: Placement, origin: float | None = None, *,
@@ -290,16 +302,29 @@ class StreamClassifier:
                 self._sit_ref = calibration.sitting
         self._rate = (st.trunk_reference_rate if placement in TRUNK else
                       st.pocket_reference_rate if placement is Placement.POCKET else st.thigh_reference_rate)
-        self._learning = learned is None
-        # Reviewing a whole recording, the wearer's sway norm is fixed: the mean log-sway of their
-        # still time (every mature cluster weighted by its seconds).
+        # What is still learned second by second (a re-learn or a review takes over the rest).
+        self._learn_scale = self._learn_clusters = self._learn_ref = True
         self._norm: float | None = None
+        self._sway_sit = st.trunk_sit_degrees
+        self._sway_weight = st.sway_weight
+        # The prior offset the gait features are measured from: fixed by the first usable second,
+        # whatever is re-learned later, so that the features never depend on how samples were
+        # split into blocks.
+        self._first: Vector | None = None
+        self._feature_prior: Vector | None = None
+        self._relearn = (learned is None and placement in TRUNK and st.relearn_every > 0
+                         and st.sway_weight > 0 and self._sit_ref is None)
+        self._history: list[SecondStats] = []
+        self._history_len = 0
+        self._seen = 0
+        self._next_relearn = st.relearn_every
         if learned is not None:
-            mature = [k for k in learned.clusters if k[3] >= SWAY_MATURE_SECONDS]
-            if len(mature) >= 2:
-                self._norm = sum(k[3] * k[4] for k in mature) / sum(k[3] for k in mature)
-        self._sway_sit = st.trunk_sit_degrees if learned is None else st.review_sit_degrees
-        self._sway_weight = st.sway_weight if learned is None else st.review_sway_weight
+            self._first = learned.first
+            if learned.first is not None:
+                prior = GravityScale()
+                prior.observe_first(learned.first)
+                self._feature_prior = prior.prior_offset
+            self._adopt(learned, keep_learning=False)
         if learned is not None:
             self._scale = copy.deepcopy(learned.scale)
             self._ref_raw = None if learned.ref_raw is None else list(learned.ref_raw)
@@ -351,8 +376,12 @@ class StreamClassifier:
             # Units are decided by the first usable second, before anything else is computed.
             for n, m in zip(counts.tolist(), means.tolist(), strict=True):
                 if n >= MIN_SAMPLES_PER_SECOND and scale.observe_first((m[0], m[1], m[2])):
+                    self._first = (m[0], m[1], m[2])
+                    self._feature_prior = scale.prior_offset
                     break
-        spread, vshare, crossings = _second_stats(xyz, starts, counts, means, scale.prior_offset)
+        prior = self._feature_prior if self._feature_prior is not None else scale.prior_offset
+        spread, vshare, crossings = _second_stats(xyz, starts, counts, means, prior)
+        batch = SecondStats(secs, counts, means, spread, vshare, crossings) if self._relearn else None
 
         s = self.settings
         placement = self.placement
@@ -373,9 +402,15 @@ class StreamClassifier:
         sit_ref = self._sit_ref
         clusters = s.trunk_clusters and sit_ref is None
         sway = trunk and self._sway_weight > 0 and sit_ref is None
-        learning = self._learning
-        for sec, n, m, sd, vs, zc in zip(secs.tolist(), counts.tolist(), means.tolist(), spread.tolist(),
-                                         vshare.tolist(), crossings.tolist(), strict=True):
+        for i, (sec, n, m, sd, vs, zc) in enumerate(zip(secs.tolist(), counts.tolist(), means.tolist(),
+                                                        spread.tolist(), vshare.tolist(), crossings.tolist(),
+                                                        strict=True)):
+            if batch is not None and scale.ready:
+                self._seen += 1
+                if self._seen >= self._next_relearn:
+                    self._relearn_now(batch, i + 1)
+                    scale = self._scale
+                    ref_key = (math.nan,)
             gap = prev is not None and sec != prev + 1
             if gap:
                 self._walk_run = 0
@@ -405,7 +440,7 @@ class StreamClassifier:
             pu = self._prev_u
             du = -1.0 if pu is None else degrees(acos(min(1.0, max(-1.0, u0 * pu[0] + u1 * pu[1] + u2 * pu[2]))))
             self._prev_u = (u0, u1, u2)
-            if dyn < STILL_G and learning:
+            if dyn < STILL_G and self._learn_scale:
                 scale.observe_still((m[0], m[1], m[2]))
             # The learned reference in the current calibration (recomputed only when it changed).
             key = (o[0], o[1], o[2], self._ref_seconds) if self._ref_raw is not None else None
@@ -434,7 +469,7 @@ class StreamClassifier:
             gait = (move_g < dyn < WALK_MAX_G and vs > WALK_MIN_VERTICAL_SHARE
                     and zc <= WALK_MAX_CROSSINGS)
             self._walk_run = self._walk_run + 1 if gait else 0
-            if self._walk_run >= WALK_MIN_RUN and not self._calibrated and learning:
+            if self._walk_run >= WALK_MIN_RUN and not self._calibrated and self._learn_ref:
                 self._learn(m)
             # Moving means walking-like motion, or motion too vigorous for shifting on the spot.
             moving = gait or dyn > VIGOROUS_G
@@ -443,7 +478,7 @@ class StreamClassifier:
                 if sway and not (moving and tilt < MOVE_MAX_TILT_DEGREES) and dyn < move_g and du >= 0:
                     if self._cluster_offset != o:
                         self._recentre_clusters(o)
-                    if learning:
+                    if self._learn_clusters:
                         self._observe_sway(u0, u1, u2, m, du, dyn < STILL_G)
                 if moving and tilt < MOVE_MAX_TILT_DEGREES:
                     code, conf = MOVE, min(1.0, 0.5 + 2.0 * (dyn - move_g))
@@ -486,6 +521,13 @@ class StreamClassifier:
             out_conf.append(conf if learned else conf * 0.7)
             out_post.append(post)
         self._prev_sec = prev
+        if batch is not None and len(batch):
+            self._history.append(batch)
+            self._history_len += len(batch)
+            if self._history_len > 2 * RELEARN_HISTORY or len(self._history) > 256:
+                joined = SecondStats.join(self._history).tail(RELEARN_HISTORY)
+                self._history = [joined]
+                self._history_len = len(joined)
         return self._smooth(out_sec, out_code, out_conf, out_post, breaks, final)
 
     def _postures(self, u0: float, u1: float, u2: float, r0: float, r1: float, r2: float,
@@ -596,6 +638,41 @@ class StreamClassifier:
             score = (lean - sit_deg) / sit_deg + self._sway_weight * (norm - best[4])
         code = SIT if score > 0 else STAND
         return code, min(0.85, 0.5 + 0.35 * min(1.0, abs(score)))
+
+    def _adopt(self, learned: Learned, *, keep_learning: bool) -> None:
+        """Judge from now on with what a stretch of seconds taught (a review or a re-learn).
+
+        A review learns nothing more. Between re-learns the upright reference and the clusters
+        go on learning second by second (a new posture must not wait for the next re-learn); the
+        units stay as fitted on the whole history.
+        """
+        st = self.settings
+        self._scale = copy.deepcopy(learned.scale)
+        if not self._calibrated:
+            self._ref_raw = None if learned.ref_raw is None else list(learned.ref_raw)
+            self._ref_seconds = learned.ref_seconds
+        self._clusters = [list(k) for k in learned.clusters]
+        self._cluster_offset = None
+        # The wearer's sway norm: the mean log-sway of their still time (every mature cluster
+        # weighted by its seconds).
+        mature = [k for k in learned.clusters if k[3] >= SWAY_MATURE_SECONDS]
+        self._norm = (sum(k[3] * k[4] for k in mature) / sum(k[3] for k in mature)
+                      if len(mature) >= 2 else None)
+        self._sway_sit = st.review_sit_degrees
+        self._sway_weight = st.review_sway_weight
+        self._learn_scale = False
+        self._learn_clusters = self._learn_ref = keep_learning
+
+    def _relearn_now(self, batch: SecondStats, upto: int) -> None:
+        """Re-learn from the history plus the first `upto` seconds of the batch being judged."""
+        assert self._first is not None
+        parts = [*self._history, SecondStats(*(a[:upto] for a in (
+            batch.sec, batch.counts, batch.means, batch.spread, batch.vshare, batch.crossings)))]
+        stats = SecondStats.join(parts).tail(RELEARN_HISTORY)
+        self._adopt(learn_seconds(stats, self._first, self.placement, calibration=self.calibration,
+                                  settings=self.settings), keep_learning=True)
+        self._next_relearn = self._seen + max(self.settings.relearn_every,
+                                              min(RELEARN_MAX_EVERY, len(stats) // 10))
 
     def _learn(self, m: list[float]) -> None:
         if self._ref_raw is None:
@@ -762,34 +839,74 @@ def classify_recording(block: SampleBlock, placement: Placement, *,
     return [*second.push(block), *second.flush()]
 
 
+@dataclass(frozen=True, slots=True)
+class SecondStats:
+    """Per-second statistics of a stretch of samples (row k: the k-th second holding samples)."""
+
+    sec: np.ndarray  # second index (int64); consecutive seconds differ by 1
+    counts: np.ndarray  # samples in the second
+    means: np.ndarray  # (n, 3) mean vector, raw units
+    spread: np.ndarray  # spread around the mean, raw units
+    vshare: np.ndarray  # share of the dynamic variance along the second's vertical
+    crossings: np.ndarray  # sign changes of the vertical signal
+
+    def __len__(self) -> int:
+        return len(self.sec)
+
+    def tail(self, seconds: int) -> SecondStats:
+        return SecondStats(*(a[-seconds:] for a in (self.sec, self.counts, self.means, self.spread,
+                                                     self.vshare, self.crossings)))
+
+    @staticmethod
+    def join(parts: list[SecondStats]) -> SecondStats:
+        return SecondStats(*(np.concatenate([getattr(p, f) for p in parts])
+                             for f in ("sec", "counts", "means", "spread", "vshare", "crossings")))
+
+
 def learn_recording(block: SampleBlock, placement: Placement, *, calibration: Calibration | None = None,
                     settings: Settings | None = None) -> Learned:
-    """What a whole recording teaches without labels, in one vectorised pass (see `Learned`).
-
-    The same per-second statistics and rules as the streaming classifier, but over all seconds at
-    once and without forgetting: the units and offset fitted on every still second, the upright
-    reference as the plain mean of all sustained gait, and the still postures clustered without
-    regard to their order.
-    """
-    st = settings or Settings()
-    scale = GravityScale()
+    """What a whole recording teaches without labels, in one vectorised pass (see `Learned`)."""
     if len(block) == 0:
-        return Learned(scale, None, 0, [])
+        return Learned(GravityScale(), None, 0, [])
     xyz = np.asarray(block.xyz, dtype=np.float64)
     secs = np.floor(block.t - float(block.t[0])).astype(np.int64)
     starts = np.concatenate([[0], np.flatnonzero(secs[1:] != secs[:-1]) + 1])
     counts = np.diff(np.append(starts, len(xyz)))
     means = np.add.reduceat(xyz, starts, axis=0) / counts[:, None]
-    usable = (counts >= MIN_SAMPLES_PER_SECOND) & np.isfinite(means).all(axis=1)
-    first: Vector | None = None
-    for i in np.flatnonzero(usable).tolist():
-        m = means[i]
-        if scale.observe_first((float(m[0]), float(m[1]), float(m[2]))):
-            first = (float(m[0]), float(m[1]), float(m[2]))
-            break
+    first = _first_usable(counts, means)
     if first is None:
-        return Learned(scale, None, 0, [])
+        return Learned(GravityScale(), None, 0, [])
+    scale = GravityScale()
+    scale.observe_first(first)
     spread, vshare, crossings = _second_stats(xyz, starts, counts, means, scale.prior_offset)
+    stats = SecondStats(secs[starts], counts, means, spread, vshare, crossings)
+    return learn_seconds(stats, first, placement, calibration=calibration, settings=settings)
+
+
+def _first_usable(counts: np.ndarray, means: np.ndarray) -> Vector | None:
+    """The first second that can decide the units (enough samples, a non-zero finite mean)."""
+    for i in np.flatnonzero(counts >= MIN_SAMPLES_PER_SECOND).tolist():
+        m = (float(means[i, 0]), float(means[i, 1]), float(means[i, 2]))
+        if GravityScale().observe_first(m):
+            return m
+    return None
+
+
+def learn_seconds(stats: SecondStats, first: Vector, placement: Placement, *,
+                  calibration: Calibration | None = None, settings: Settings | None = None) -> Learned:
+    """What a stretch of seconds teaches without labels: the streaming rules over all of them at once.
+
+    No forgetting: the units and offset are fitted on every still second, the upright reference is
+    the plain mean of all sustained gait, and the still postures are clustered without regard to
+    their order. `first` is the mean of the second that decided the units (its prior offset is the
+    one `stats` were computed with).
+    """
+    st = settings or Settings()
+    scale = GravityScale()
+    if not scale.observe_first(first):
+        return Learned(scale, None, 0, [])
+    means, counts, spread = stats.means, stats.counts, stats.spread
+    usable = (counts >= MIN_SAMPLES_PER_SECOND) & np.isfinite(means).all(axis=1)
     # Still seconds by the first guess of the scale, then again by the fitted one.
     for _ in range(2):
         scale = GravityScale.from_still(first, means[usable & (spread / scale.radius < STILL_G)])
@@ -799,14 +916,14 @@ def learn_recording(block: SampleBlock, placement: Placement, *, calibration: Ca
     usable &= mag > 0
     u = np.divide(g, mag[:, None], out=np.zeros_like(g), where=mag[:, None] > 0)
     dyn = spread / scale.radius
-    n = len(starts)
+    n = len(stats)
     idx = np.arange(n)
-    sec = secs[starts]
+    sec = stats.sec
     gap = np.ones(n, dtype=bool)
     gap[1:] = sec[1:] != sec[:-1] + 1
     # Runs of gait (consecutive seconds); a second teaches the reference from the third of a run on.
-    gait = usable & (dyn > st.move_g) & (dyn < WALK_MAX_G) & (vshare > WALK_MIN_VERTICAL_SHARE) & (
-        crossings <= WALK_MAX_CROSSINGS)
+    gait = usable & (dyn > st.move_g) & (dyn < WALK_MAX_G) & (stats.vshare > WALK_MIN_VERTICAL_SHARE) & (
+        stats.crossings <= WALK_MAX_CROSSINGS)
     run_start = np.maximum.accumulate(np.where(~gait, idx + 1, np.where(gap, idx, 0)))
     walk_run = np.where(gait, idx - run_start + 1, 0)
     teach = walk_run >= WALK_MIN_RUN
@@ -817,7 +934,7 @@ def learn_recording(block: SampleBlock, placement: Placement, *, calibration: Ca
         ref_raw = [float(x) for x in means[teach].mean(axis=0)]
         ref_seconds = int(teach.sum())
     if placement not in TRUNK:
-        return Learned(scale, ref_raw, ref_seconds, [])
+        return Learned(scale, ref_raw, ref_seconds, [], first)
     if calibrated and calibration is not None and calibration.upright is not None:
         ref = np.asarray(calibration.upright)
     elif ref_raw is not None and ref_seconds >= REF_MIN_SECONDS:
@@ -834,4 +951,4 @@ def learn_recording(block: SampleBlock, placement: Placement, *, calibration: Ca
     quiet = usable & ~(moving & (tilt < MOVE_MAX_TILT_DEGREES)) & (dyn < st.move_g) & (du >= 0)
     rows = np.column_stack([means[quiet], np.log(np.maximum(du[quiet], SWAY_FLOOR_DEGREES)),
                             (dyn[quiet] < STILL_G).astype(np.float64)])
-    return Learned(scale, ref_raw, ref_seconds, _cluster_quiet(rows, scale.offset))
+    return Learned(scale, ref_raw, ref_seconds, _cluster_quiet(rows, scale.offset), first)

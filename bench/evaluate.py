@@ -4,7 +4,10 @@ Run from the repository root (after `.venv/bin/pip install -e '.[bench]'`):
 
     .venv/bin/python bench/evaluate.py
 
-Data: `../shared/data/` next to the repository (override with `--data DIR`).
+Data: `../shared/data/` next to the repository (override with `--data DIR`). Every recording of
+either dataset found there is scored (`uci-chest-casale/<N>.csv[.gz]`,
+`wisdm2019-phone-accel/data_<N>_accel_phone.txt[.gz]`), so the same command scores another set of
+subjects laid out the same way; `--fixed` then scores the shipped parameters without fitting any.
 
 What it does, per dev file of both datasets:
 - classifies the file exactly as `sitmon classify` does (labels are read by the evaluator only): a
@@ -33,6 +36,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import logging
+import re
 import sys
 import time
 import warnings
@@ -49,8 +53,9 @@ from monitor.recordings import read_casale, read_wisdm
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
-CASALE_DEV = [1, 2, 4, 5, 7, 8, 10, 11, 13, 14]
-WISDM_DEV = [1600, 1604, 1607, 1609, 1612, 1615, 1618, 1622, 1626, 1630, 1632, 1634, 1637, 1638, 1640]
+# Every recording of either dataset found under --data is scored (in ../shared/data: the dev split).
+CASALE_FILE = re.compile(r"^(\d+)\.csv(\.gz)?$")
+WISDM_FILE = re.compile(r"^data_(\d+)_accel_phone\.txt(\.gz)?$")
 CASALE_MAP = {"1": "sit", "3": "stand", "7": "stand", "4": "move", "5": "move", "6": "move"}
 WISDM_MAP = {"D": "sit", "E": "stand", "A": "move", "B": "move", "C": "move"}
 TRUTH = ("sit", "stand", "move")
@@ -103,14 +108,22 @@ def acc3(c: npt.NDArray[np.int64]) -> float:
 
 # ---- data ---------------------------------------------------------------------------------------
 
+def found(folder: Path, pattern: re.Pattern[str]) -> list[tuple[int, Path]]:
+    """(subject, file) for every recording in `folder` whose name matches, by subject."""
+    if not folder.is_dir():
+        return []
+    hits = [(int(m.group(1)), p) for p in folder.iterdir() if (m := pattern.match(p.name))]
+    return sorted(hits)
+
+
 def load(data: Path) -> list[Recording]:
     out: list[Recording] = []
-    for s in CASALE_DEV:
-        r = read_casale(data / "uci-chest-casale" / f"{s}.csv.gz")
+    for s, path in found(data / "uci-chest-casale", CASALE_FILE):
+        r = read_casale(path)
         assert r.labels is not None
         out.append(Recording("casale", s, r.block, r.labels, CASALE_MAP, Placement.CHEST))
-    for s in WISDM_DEV:
-        r = read_wisdm(data / "wisdm2019-phone-accel" / f"data_{s}_accel_phone.txt.gz")
+    for s, path in found(data / "wisdm2019-phone-accel", WISDM_FILE):
+        r = read_wisdm(path)
         assert r.labels is not None
         out.append(Recording("wisdm", s, r.block, r.labels, WISDM_MAP, Placement.POCKET))
     return out
@@ -303,9 +316,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ImportError:
             print("acti-motus is not installed (.venv/bin/pip install -e '.[bench]'): running without the peer")
             args.no_peer = True
-    if not (args.data / "uci-chest-casale").is_dir():
-        parser.error(f"no datasets under {args.data} (give --data DIR)")
     recs = load(args.data)
+    if not recs:
+        parser.error(f"no recordings of either dataset under {args.data} (give --data DIR)")
+    casale_subjects = [r.subject for r in recs if r.dataset == "casale"]
+    print(f"recordings under {args.data}: Casale subjects {casale_subjects or 'none'}, WISDM subjects "
+          f"{[r.subject for r in recs if r.dataset == 'wisdm'] or 'none'}")
+    if len(casale_subjects) < 2 and not args.fixed:
+        print("fewer than two Casale subjects: nothing to fit leave-one-subject-out, scoring the shipped defaults")
+        args.fixed = True
     cases = build_cases(recs)
     base = Settings()
     # The fit sees each training subject in its original order and in three further shufflings
@@ -324,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (held_out=0 leaves none out: the shipped defaults). `review`: the review parameters to
         judge with, per held-out subject (0: all), for live judgement, which re-learns as a review."""
         fitted: dict[int, Params] = {}
-        for held_out in [*CASALE_DEV, 0]:
+        for held_out in [*casale_subjects, 0]:
             review_p = None if review is None else review[held_out]
 
             def score_with(case: Case, p: Params, review_p: Params | None = review_p) -> npt.NDArray[np.int64]:
@@ -391,6 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for ds in ("casale", "wisdm"):
         for copy in ("original", "shuffled"):
             sel = [r for r in rows if r[0] == ds and r[2] == copy]
+            if not sel:
+                continue
             c = sum((r[3] for r in sel), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
             wall = sum(r[4] for r in sel)
             samples = sum(r[5] for r in sel)
@@ -419,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if pc is not None:
                 print_confusion(f"{ds} {copy}, acti-motus", pc)
     print("\nCasale chest judged live, as the daemon does (causal, one pass; per file: sit_F1/acc3)")
-    for copy in ("original", "shuffled"):
+    for copy in ("original", "shuffled") if live_rows else ():
         live_sel = [r for r in live_rows if r[1] == copy]
         lc = sum((r[2] for r in live_sel), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
         print(f"casale   {copy:9} live sit_F1={fmt(sit_f1(lc))} acc3={fmt(acc3(lc))}   "

@@ -284,3 +284,17 @@ def test_live_relearning_catches_up_with_the_review() -> None:
     assert share(live, 665, 895, Activity.SIT) > 0.95
     never = classify_recording(block, Placement.CHEST, review=False, settings=Settings(relearn_every=0))
     assert share(never, 665, 895, Activity.SIT) < 0.05
+
+
+def test_live_history_for_relearning_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.posture.classify as classify_module
+
+    monkeypatch.setattr(classify_module, "RELEARN_HISTORY", 600)
+    block = standing_first_day()
+    c = StreamClassifier(Placement.CHEST, origin=float(block.t[0]), settings=Settings(relearn_every=60))
+    step = int(RATE * 5)
+    for _ in range(4):  # 4 x 420 s of data in 5-second blocks
+        for lo in range(0, len(block), step):
+            c.push(SampleBlock(block.t[lo:lo + step] + _ * 420.0, block.xyz[lo:lo + step]))
+        assert c._history_len <= 2 * 600
+        assert sum(len(h) for h in c._history) == c._history_len

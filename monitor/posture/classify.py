@@ -56,6 +56,8 @@ REVIEW_SWAY_WEIGHT = 4.0
 RELEARN_EVERY = 300
 RELEARN_MAX_EVERY = 900  # with a long history, re-learn at most this far apart (seconds)
 RELEARN_HISTORY = 86_400  # seconds of per-second statistics kept for re-learning
+SEED_SAMPLE = 2000  # quiet seconds that vote for cluster seeds (a stride through longer recordings)
+MAX_WHOLE_CLUSTERS = 12  # still postures found in a whole recording (or the last day), at most
 MOVE_MAX_TILT_DEGREES = 35.0  # moving with the segment further than this from upright is a fidget
 THIGH_LIE_ROLL_DEGREES = 65.0
 MIN_REFERENCE_SEPARATION_DEGREES = 6.0
@@ -120,10 +122,6 @@ def _direction_of(k: list[float], o: tuple[float, float, float]) -> None:
     n = math.sqrt(g0 * g0 + g1 * g1 + g2 * g2)
     if n > 0:
         k[0], k[1], k[2] = g0 / n, g1 / n, g2 / n
-
-
-SEED_SAMPLE = 2000  # quiet seconds that vote for cluster seeds (a stride through longer recordings)
-MAX_WHOLE_CLUSTERS = 12
 
 
 def _cluster_quiet(quiet: np.ndarray, offset: tuple[float, float, float]) -> list[list[float]]:
@@ -219,12 +217,12 @@ SMALL_BATCH = 64  # up to this many new seconds, smoothing runs in plain Python 
 
 @dataclass(slots=True)
 class Learned:
-    """What one pass over a whole recording learned without labels, to judge it again with.
+    """What a stretch of seconds (a whole recording, or live the last day) taught without labels.
 
     The units and offset (from every still second), the upright reference (the plain mean of all
-    the gait seen) and the still-posture clusters with their sway: in a second pass every second
-    is judged with all of it, so a posture that comes first is judged as well as one that comes
-    last, whatever order the wearer did things in.
+    the gait seen) and the still-posture clusters with their sway. Reviewing a recording, every
+    second is judged again with all of it, so a posture that comes first is judged as well as one
+    that comes last, whatever order the wearer did things in.
     """
 
     scale: GravityScale
@@ -325,11 +323,6 @@ class StreamClassifier:
                 prior.observe_first(learned.first)
                 self._feature_prior = prior.prior_offset
             self._adopt(learned, keep_learning=False)
-        if learned is not None:
-            self._scale = copy.deepcopy(learned.scale)
-            self._ref_raw = None if learned.ref_raw is None else list(learned.ref_raw)
-            self._ref_seconds = learned.ref_seconds
-            self._clusters = [list(k) for k in learned.clusters]
         # Optional per-second trace for the bench: (sec, tilt, spread in g, radius, learned).
         self.trace: list[tuple[int, float, float, float, bool]] | None = None
 

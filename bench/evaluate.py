@@ -439,7 +439,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_confusion(f"{ds} {copy}, sitmon", c)
             if pc is not None:
                 print_confusion(f"{ds} {copy}, acti-motus", pc)
-    print("\nCasale chest judged live, as the daemon does (causal, one pass; per file: sit_F1/acc3)")
+    print("\nCasale chest judged live, as the daemon does (each second from what came before it, "
+          "re-learning every 5 min; per file: sit_F1/acc3)")
     for copy in ("original", "shuffled") if live_rows else ():
         live_sel = [r for r in live_rows if r[1] == copy]
         lc = sum((r[2] for r in live_sel), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))

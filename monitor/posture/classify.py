@@ -374,8 +374,14 @@ class StreamClassifier:
                     break
         prior = self._feature_prior if self._feature_prior is not None else scale.prior_offset
         spread, vshare, crossings = _second_stats(xyz, starts, counts, means, prior)
-        batch = SecondStats(secs, counts, means, spread, vshare, crossings) if self._relearn else None
+        return self._judge(SecondStats(secs, counts, means, spread, vshare, crossings), final)
 
+    def _judge(self, stats: SecondStats, final: bool) -> list[PostureState]:
+        """Judge seconds from their statistics (the units must be decided already)."""
+        secs, counts, means = stats.sec, stats.counts, stats.means
+        spread, vshare, crossings = stats.spread, stats.vshare, stats.crossings
+        scale = self._scale
+        batch = stats if self._relearn else None
         s = self.settings
         placement = self.placement
         trunk = placement in TRUNK
@@ -518,7 +524,7 @@ class StreamClassifier:
             self._history.append(batch)
             self._history_len += len(batch)
             if self._history_len > 2 * RELEARN_HISTORY or len(self._history) > 256:
-                joined = SecondStats.join(self._history).tail(RELEARN_HISTORY)
+                joined = SecondStats.join(self._history).part(slice(-RELEARN_HISTORY, None))
                 self._history = [joined]
                 self._history_len = len(joined)
         return self._smooth(out_sec, out_code, out_conf, out_post, breaks, final)
@@ -659,9 +665,10 @@ class StreamClassifier:
     def _relearn_now(self, batch: SecondStats, upto: int) -> None:
         """Re-learn from the history plus the first `upto` seconds of the batch being judged."""
         assert self._first is not None
-        parts = [*self._history, SecondStats(*(a[:upto] for a in (
-            batch.sec, batch.counts, batch.means, batch.spread, batch.vshare, batch.crossings)))]
-        stats = SecondStats.join(parts).tail(RELEARN_HISTORY)
+        if len(self._history) > 1:  # joined once here rather than again at the end of the batch
+            self._history = [SecondStats.join(self._history).part(slice(-RELEARN_HISTORY, None))]
+            self._history_len = len(self._history[0])
+        stats = SecondStats.join([*self._history, batch.part(slice(0, upto))]).part(slice(-RELEARN_HISTORY, None))
         self._adopt(learn_seconds(stats, self._first, self.placement, calibration=self.calibration,
                                   settings=self.settings), keep_learning=True)
         self._next_relearn = self._seen + max(self.settings.relearn_every,
@@ -826,10 +833,15 @@ def classify_recording(block: SampleBlock, placement: Placement, *,
     if not review:
         classifier = StreamClassifier(placement, origin=origin, calibration=calibration, settings=settings)
         return [*classifier.push(block), *classifier.flush()]
-    learned = learn_recording(block, placement, calibration=calibration, settings=settings)
+    seconds = _recording_stats(block)
+    if seconds is None:  # no second can decide the units: nothing to learn, judged as it streams
+        return classify_recording(block, placement, calibration=calibration, settings=settings, review=False)
+    stats, first = seconds
+    learned = learn_seconds(stats, first, placement, calibration=calibration, settings=settings)
+    # The second pass judges the same per-second statistics (measured from the same prior offset).
     second = StreamClassifier(placement, origin=origin, calibration=calibration, settings=settings,
                               learned=learned)
-    return [*second.push(block), *second.flush()]
+    return second._judge(stats, final=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -846,9 +858,9 @@ class SecondStats:
     def __len__(self) -> int:
         return len(self.sec)
 
-    def tail(self, seconds: int) -> SecondStats:
-        return SecondStats(*(a[-seconds:] for a in (self.sec, self.counts, self.means, self.spread,
-                                                     self.vshare, self.crossings)))
+    def part(self, rows: slice) -> SecondStats:
+        return SecondStats(*(a[rows] for a in (self.sec, self.counts, self.means, self.spread,
+                                               self.vshare, self.crossings)))
 
     @staticmethod
     def join(parts: list[SecondStats]) -> SecondStats:
@@ -859,8 +871,18 @@ class SecondStats:
 def learn_recording(block: SampleBlock, placement: Placement, *, calibration: Calibration | None = None,
                     settings: Settings | None = None) -> Learned:
     """What a whole recording teaches without labels, in one vectorised pass (see `Learned`)."""
-    if len(block) == 0:
+    seconds = _recording_stats(block)
+    if seconds is None:
         return Learned(GravityScale(), None, 0, [])
+    return learn_seconds(*seconds, placement, calibration=calibration, settings=settings)
+
+
+def _recording_stats(block: SampleBlock) -> tuple[SecondStats, Vector] | None:
+    """A recording's per-second statistics (seconds from its first sample, as `classify_recording`
+    counts them), measured from the prior offset of the first second that decides the units, and
+    that second's mean; None if no second can decide them."""
+    if len(block) == 0:
+        return None
     xyz = np.asarray(block.xyz, dtype=np.float64)
     secs = np.floor(block.t - float(block.t[0])).astype(np.int64)
     starts = np.concatenate([[0], np.flatnonzero(secs[1:] != secs[:-1]) + 1])
@@ -868,12 +890,11 @@ def learn_recording(block: SampleBlock, placement: Placement, *, calibration: Ca
     means = np.add.reduceat(xyz, starts, axis=0) / counts[:, None]
     first = _first_usable(counts, means)
     if first is None:
-        return Learned(GravityScale(), None, 0, [])
+        return None
     scale = GravityScale()
     scale.observe_first(first)
     spread, vshare, crossings = _second_stats(xyz, starts, counts, means, scale.prior_offset)
-    stats = SecondStats(secs[starts], counts, means, spread, vshare, crossings)
-    return learn_seconds(stats, first, placement, calibration=calibration, settings=settings)
+    return SecondStats(secs[starts], counts, means, spread, vshare, crossings), first
 
 
 def _first_usable(counts: np.ndarray, means: np.ndarray) -> Vector | None:

@@ -298,3 +298,66 @@ def test_live_history_for_relearning_is_bounded(monkeypatch: pytest.MonkeyPatch)
             c.push(SampleBlock(block.t[lo:lo + step] + _ * 420.0, block.xyz[lo:lo + step]))
         assert c._history_len <= 2 * 600
         assert sum(len(h) for h in c._history) == c._history_len
+
+
+def rotate_z(v: np.ndarray, degrees: float) -> np.ndarray:
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1], v[2]])
+
+
+SEATED = rotate_x(CHEST_UP, 14.0)
+
+
+def shifting_in_the_chair_day(shift_to: np.ndarray) -> SampleBlock:
+    """A walk, standing (swaying, 4 degrees off upright), then seated work: a still main posture
+    14 degrees off upright and, twenty times, a 6-second shift to `shift_to`, which sways as
+    standing does."""
+    parts = [segment(CHEST_UP, 60, walk=True, seed=41, swing_axis=0),
+             swaying(rotate_x(CHEST_UP, 4.0), 240, seed=42)]
+    for i in range(20):
+        parts.append(segment(SEATED, 20, seed=100 + i))
+        parts.append(swaying(shift_to, 6, seed=200 + i))
+    parts.append(segment(SEATED, 20, seed=99))
+    return recording([2000.0 + 340.0 * np.concatenate(parts)])
+
+
+def test_a_shift_in_the_chair_is_judged_with_the_posture_it_shifts_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.posture.classify as classify_module
+
+    # The shifted posture leans less than the sit angle and sways like standing: on its own it
+    # reads as standing.
+    block = shifting_in_the_chair_day(rotate_z(SEATED, 8.0))
+    seated = range(305, 825)
+    reviewed = classify_recording(block, Placement.CHEST)
+    assert share(reviewed, seated.start, seated.stop, Activity.SIT) > 0.97
+    assert share(reviewed, 65, 295, Activity.STAND) > 0.95
+    learned = learn_recording(block, Placement.CHEST)
+    assert sorted(k[8] for k in learned.clusters) == [0.0, 0.0, 1.0]  # only the shift follows
+    # Live, the re-learns after the seated work began judge it the same way.
+    live = classify_recording(block, Placement.CHEST, review=False)
+    assert share(live, 605, seated.stop, Activity.SIT) > 0.97
+    monkeypatch.setattr(classify_module, "SHIFT_SHARE", math.inf)
+    alone = classify_recording(block, Placement.CHEST)
+    assert share(alone, seated.start, seated.stop, Activity.SIT) < 0.9
+
+
+def test_a_break_at_the_desk_stays_a_break() -> None:
+    # Standing up to the same standing posture between long stretches of sitting, with no
+    # movement in between (the worst case: the trunk goes straight from one posture to the
+    # other): the breaks are visited too seldom for their length to count as shifts.
+    standing = rotate_x(CHEST_UP, 4.0)
+    g = np.concatenate([
+        segment(CHEST_UP, 60, walk=True, seed=51, swing_axis=0),
+        segment(SEATED, 300, seed=52), swaying(standing, 90, seed=53),
+        segment(SEATED, 300, seed=54), swaying(standing, 90, seed=55),
+        segment(SEATED, 300, seed=56),
+    ])
+    block = recording([2000.0 + 340.0 * g])
+    learned = learn_recording(block, Placement.CHEST)
+    assert all(k[8] == 0.0 for k in learned.clusters)
+    for review in (True, False):
+        states = classify_recording(block, Placement.CHEST, review=review)
+        assert share(states, 365, 445, Activity.STAND) > 0.95
+        assert share(states, 755, 835, Activity.STAND) > 0.95
+        assert share(states, 450, 750, Activity.SIT) > 0.95

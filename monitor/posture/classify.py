@@ -58,6 +58,14 @@ RELEARN_MAX_EVERY = 900  # with a long history, re-learn at most this far apart 
 RELEARN_HISTORY = 86_400  # seconds of per-second statistics kept for re-learning
 SEED_SAMPLE = 2000  # quiet seconds that vote for cluster seeds (a stride through longer recordings)
 MAX_WHOLE_CLUSTERS = 12  # still postures found in a whole recording (or the last day), at most
+# A shift in the chair: two still postures follow each other within this many seconds, with
+# nothing but quiet seconds near the posture left in between.
+SHIFT_MAX_GAP = 5
+SHIFT_MAX_DEGREES = 20.0
+# A posture whose shifts to and from larger postures number at least this share of its seconds
+# (visits of ten seconds or less on average) takes their verdict when this share of them agree.
+SHIFT_SHARE = 0.2
+SHIFT_AGREE = 0.75
 MOVE_MAX_TILT_DEGREES = 35.0  # moving with the segment further than this from upright is a fidget
 THIGH_LIE_ROLL_DEGREES = 65.0
 MIN_REFERENCE_SEPARATION_DEGREES = 6.0
@@ -160,7 +168,7 @@ def _cluster_quiet(quiet: np.ndarray, offset: tuple[float, float, float]) -> lis
         still = members & (quiet[:, 4] > 0)
         raw = quiet[still if still.any() else members, :3].mean(axis=0)
         clusters.append([float(centre[0]), float(centre[1]), float(centre[2]), float(members.sum()),
-                         float(quiet[members, 3].mean()), float(raw[0]), float(raw[1]), float(raw[2])])
+                         float(quiet[members, 3].mean()), float(raw[0]), float(raw[1]), float(raw[2]), 0.0])
         left &= ~members
         seed_left &= (seeds @ centre) <= SWAY_JOIN_COS
     return clusters
@@ -268,7 +276,9 @@ class StreamClassifier:
         self._sit_c: list[float] | None = None
         self._sit_n = 0
         # Still-posture clusters for the sway rule: [x, y, z (unit, in g), quiet seconds, mean
-        # log-sway (log deg), raw-unit mean x, y, z]. The direction is kept as a raw-unit mean, like
+        # log-sway (log deg), raw-unit mean x, y, z, verdict (1 sit, -1 stand, 0 by its own lean
+        # and sway; set by a review or re-learn for a brief shift of larger postures)]. The
+        # direction is kept as a raw-unit mean, like
         # the upright reference, and re-derived whenever the auto-calibration refits: a cluster
         # stored in g under an earlier offset would otherwise drift by several degrees against
         # the reference (raw counts refit during a long still posture), and a lone first posture
@@ -592,7 +602,7 @@ class StreamClassifier:
             if len(self._clusters) >= SWAY_MAX_CLUSTERS:
                 # Forget the smallest: it was a passing posture.
                 self._clusters.remove(min(self._clusters, key=lambda k: k[3]))
-            self._clusters.append([u0, u1, u2, 1.0, du, m[0], m[1], m[2]])
+            self._clusters.append([u0, u1, u2, 1.0, du, m[0], m[1], m[2], 0.0])
             return
         k = self._clusters[best]
         k[3] += 1.0
@@ -635,6 +645,9 @@ class StreamClassifier:
             # The wearer's own norm: the mean log-sway of their mature still postures.
             norm = sum(logs) / len(logs) if self._norm is None else self._norm
             score = (lean - sit_deg) / sit_deg + self._sway_weight * (norm - best[4])
+        if best is not None and best[8]:
+            # A brief shift of larger postures is what they are (see `_shift_verdicts`).
+            return (SIT if best[8] > 0 else STAND), 0.6
         code = SIT if score > 0 else STAND
         return code, min(0.85, 0.5 + 0.35 * min(1.0, abs(score)))
 
@@ -965,4 +978,68 @@ def learn_seconds(stats: SecondStats, first: Vector, placement: Placement, *,
     quiet = usable & ~(moving & (tilt < MOVE_MAX_TILT_DEGREES)) & (dyn < st.move_g) & (du >= 0)
     rows = np.column_stack([means[quiet], np.log(np.maximum(du[quiet], SWAY_FLOOR_DEGREES)),
                             (dyn[quiet] < STILL_G).astype(np.float64)])
-    return Learned(scale, ref_raw, ref_seconds, _cluster_quiet(rows, scale.offset), first)
+    clusters = _cluster_quiet(rows, scale.offset)
+    _shift_verdicts(clusters, u, quiet, usable & (dyn < st.move_g), sec, ref, st)
+    return Learned(scale, ref_raw, ref_seconds, clusters, first)
+
+
+def _shift_verdicts(clusters: list[list[float]], u: np.ndarray, quiet: np.ndarray, calm: np.ndarray,
+                    sec: np.ndarray, ref: np.ndarray, st: Settings) -> None:
+    """Give each still posture that is a brief shift of larger ones their verdict (in place).
+
+    Shifting in a chair moves the trunk from a main posture to a small nearby one and back within
+    seconds, without moving in between, again and again; on its own such a small posture often
+    leans or sways like standing. Standing up from the chair can be as gentle, but a break worth
+    the name lasts a minute or more, so its visits are far too few for its seconds: a posture
+    follows only when its shifts to and from larger postures number `SHIFT_SHARE` of its seconds
+    (visits of ten seconds or less on average), and only when `SHIFT_AGREE` of them go to postures
+    with one verdict. `u`: every second's gravity direction; `quiet`: the seconds the clusters were
+    built from; `calm`: the seconds that may lie between two postures of a shift.
+    """
+    if len(clusters) < 2:
+        return
+    k_dir = np.array([k[:3] for k in clusters])
+    member = np.full(len(u), -1)
+    rows = np.flatnonzero(quiet)
+    cos = u[rows] @ k_dir.T
+    near = cos.max(axis=1) > SWAY_JOIN_COS
+    member[rows[near]] = cos.argmax(axis=1)[near]
+    held_at = np.flatnonzero(member >= 0)
+    if len(held_at) < 2:
+        return
+    # Between two postures only quiet seconds near the posture last held may pass.
+    last = np.maximum.accumulate(np.where(member >= 0, np.arange(len(u)), 0))
+    held = member[last]
+    near_held = (u * k_dir[held]).sum(axis=1) >= math.cos(math.radians(SHIFT_MAX_DEGREES))
+    blocked = np.cumsum((member < 0) & ~(calm & near_held))
+    a, b = held_at[:-1], held_at[1:]
+    shift = (member[a] != member[b]) & (sec[b] - sec[a] <= SHIFT_MAX_GAP) & (blocked[b] == blocked[a])
+    links = np.zeros((len(clusters), len(clusters)))
+    np.add.at(links, (member[a][shift], member[b][shift]), 1.0)
+    links += links.T
+    # Each posture's own verdict, as the sway rule gives it (see StreamClassifier._sway_postures).
+    sit_deg, weight = st.review_sit_degrees, st.review_sway_weight
+    seconds = np.array([k[3] for k in clusters])
+    log_sway = np.array([k[4] for k in clusters])
+    lean = np.degrees(np.arccos(np.clip(k_dir @ ref, -1.0, 1.0)))
+    mature = seconds >= SWAY_MATURE_SECONDS
+    score = (lean - sit_deg) / sit_deg
+    if mature.sum() >= 2:
+        norm = float((seconds * log_sway)[mature].sum() / seconds[mature].sum())
+        score = np.where(mature, score + weight * (norm - log_sway), score)
+    sits = score > 0
+    # Largest first, so that a posture follows the final verdict of the larger ones it shifts to.
+    for j in np.argsort(-seconds, kind="stable").tolist():
+        larger = seconds > seconds[j]
+        total = float(links[j, larger].sum())
+        if total == 0 or total < SHIFT_SHARE * seconds[j]:
+            continue
+        to_sit = float(links[j, larger & sits].sum())
+        verdict = sits[j]
+        if to_sit >= SHIFT_AGREE * total:
+            verdict = True
+        elif total - to_sit >= SHIFT_AGREE * total:
+            verdict = False
+        if verdict != sits[j]:
+            clusters[j][8] = 1.0 if verdict else -1.0
+            sits[j] = verdict

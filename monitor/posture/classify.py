@@ -19,7 +19,9 @@ How a second is judged (docs/classification.md has the full story and the number
    learned without labels, standing anchored on the gait reference, let the nearer one decide).
    Live, a trunk sensor re-learns every few minutes from the per-second statistics of the last
    day, all at once and without regard to order; a whole recording is reviewed the same way
-   (`classify_recording`, `learn_recording`) and then judged again from its first second.
+   (`classify_recording`, `learn_recording`) and then judged again from its first second. Both
+   take a small posture that the trunk keeps shifting to and from larger ones within seconds for
+   what those are (`_shift_verdicts`): shifting in the chair is not standing up.
 5. Smoothing: each second's output is the majority of the raw judgements in a window of
    `2 * delay + 1` seconds centred on it, so a second is emitted `delay` seconds after it ends
    (bounded look-ahead; `flush()` emits the rest). A fidget of a few seconds is not a change.

@@ -35,6 +35,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -208,6 +209,15 @@ def _cos(a: list[float], b0: float, b1: float, b2: float) -> float:
     return a[0] * b0 + a[1] * b1 + a[2] * b2
 
 
+Number = TypeVar("Number", float, np.ndarray)
+
+
+def _sway_score(lean: Number, log_sway: Number, norm: float, sit_deg: float, weight: float) -> Number:
+    """Above zero, a still posture is sitting: its lean from upright against the sit angle, plus
+    how much less it sways than the wearer's norm (mean log-sway), weighted."""
+    return (lean - sit_deg) / sit_deg + weight * (norm - log_sway)
+
+
 def _follow(c: list[float], u0: float, u1: float, u2: float, w: float) -> None:
     """Move unit vector `c` towards (u0, u1, u2) by weight `w`, in place, and renormalise."""
     c0, c1, c2 = c[0] + w * (u0 - c[0]), c[1] + w * (u1 - c[1]), c[2] + w * (u2 - c[2])
@@ -280,11 +290,10 @@ class StreamClassifier:
         # Still-posture clusters for the sway rule: [x, y, z (unit, in g), quiet seconds, mean
         # log-sway (log deg), raw-unit mean x, y, z, verdict (1 sit, -1 stand, 0 by its own lean
         # and sway; set by a review or re-learn for a brief shift of larger postures)]. The
-        # direction is kept as a raw-unit mean, like
-        # the upright reference, and re-derived whenever the auto-calibration refits: a cluster
-        # stored in g under an earlier offset would otherwise drift by several degrees against
-        # the reference (raw counts refit during a long still posture), and a lone first posture
-        # would be judged against stale neighbours.
+        # direction is kept as a raw-unit mean, like the upright reference, and re-derived
+        # whenever the auto-calibration refits: a cluster stored in g under an earlier offset would
+        # otherwise drift by several degrees against the reference (raw counts refit during a long
+        # still posture), and a lone first posture would be judged against stale neighbours.
         self._clusters: list[list[float]] = []
         self._cluster_offset: tuple[float, float, float] | None = None
         self._prev_u: tuple[float, float, float] | None = None
@@ -646,7 +655,7 @@ class StreamClassifier:
             lean = _deg(best[0] * r0 + best[1] * r1 + best[2] * r2)
             # The wearer's own norm: the mean log-sway of their mature still postures.
             norm = sum(logs) / len(logs) if self._norm is None else self._norm
-            score = (lean - sit_deg) / sit_deg + self._sway_weight * (norm - best[4])
+            score = _sway_score(lean, best[4], norm, sit_deg, self._sway_weight)
         if best is not None and best[8]:
             # A brief shift of larger postures is what they are (see `_shift_verdicts`).
             return (SIT if best[8] > 0 else STAND), 0.6
@@ -1028,7 +1037,7 @@ def _shift_verdicts(clusters: list[list[float]], u: np.ndarray, quiet: np.ndarra
     score = (lean - sit_deg) / sit_deg
     if mature.sum() >= 2:
         norm = float((seconds * log_sway)[mature].sum() / seconds[mature].sum())
-        score = np.where(mature, score + weight * (norm - log_sway), score)
+        score = np.where(mature, _sway_score(lean, log_sway, norm, sit_deg, weight), score)
     sits = score > 0
     # Largest first, so that a posture follows the final verdict of the larger ones it shifts to.
     for j in np.argsort(-seconds, kind="stable").tolist():

@@ -31,6 +31,11 @@ def test_a_missing_or_unknown_sensor_leaves_the_other() -> None:
     leg = st(0, A.MOVE)
     assert combine(leg, None) == leg
     assert combine(leg, st(0, A.UNKNOWN, c=0.0)) == leg
+    # An unknown second from one sensor alone is still that second (the demo once stopped on it
+    # when the thigh's last second at shutdown had too few samples and the trunk had not sent it).
+    unknown = st(0, A.UNKNOWN, c=0.0)
+    assert combine(unknown, None) == unknown
+    assert combine(None, unknown) == unknown
     with pytest.raises(ValueError):
         combine(None, None)
 

@@ -23,7 +23,9 @@ def combine(leg: PostureState | None, trunk: PostureState | None) -> PostureStat
     """One second from a thigh/pocket state and a trunk state for the same second (either may miss)."""
     if leg is None or leg.activity is Activity.UNKNOWN:
         if trunk is None:
-            raise ValueError("combine needs at least one state")
+            if leg is None:
+                raise ValueError("combine needs at least one state")
+            return leg  # the leg's unknown second, alone (a sensor's last second at shutdown)
         if leg is None or trunk.activity is not Activity.UNKNOWN:
             return trunk
         return leg

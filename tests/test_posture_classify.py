@@ -361,3 +361,20 @@ def test_a_break_at_the_desk_stays_a_break() -> None:
         assert share(states, 365, 445, Activity.STAND) > 0.95
         assert share(states, 755, 835, Activity.STAND) > 0.95
         assert share(states, 450, 750, Activity.SIT) > 0.95
+
+
+def test_a_classifier_pickled_before_clusters_had_a_verdict_goes_on() -> None:
+    import pickle
+
+    block = shifting_in_the_chair_day(rotate_z(SEATED, 8.0))
+    half = len(block) // 2
+    first, second = SampleBlock(block.t[:half], block.xyz[:half]), SampleBlock(block.t[half:], block.xyz[half:])
+    current = StreamClassifier(Placement.CHEST, origin=float(block.t[0]))
+    current.push(first)
+    old = pickle.loads(pickle.dumps(current))
+    for k in old._clusters:  # as a fleet checkpoint written by the earlier version holds them
+        del k[8]
+    restored = pickle.loads(pickle.dumps(old))
+    assert restored._clusters and all(len(k) == 9 for k in restored._clusters)
+    states = restored.push(second) + restored.flush()
+    assert states and share(states, 0, len(states), Activity.SIT) > 0.5

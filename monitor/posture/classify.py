@@ -69,6 +69,7 @@ SHIFT_MAX_DEGREES = 20.0
 # (visits of ten seconds or less on average) takes their verdict when this share of them agree.
 SHIFT_SHARE = 0.2
 SHIFT_AGREE = 0.75
+CLUSTER_FIELDS = 9  # see StreamClassifier._clusters
 MOVE_MAX_TILT_DEGREES = 35.0  # moving with the segment further than this from upright is a fidget
 THIGH_LIE_ROLL_DEGREES = 65.0
 MIN_REFERENCE_SEPARATION_DEGREES = 6.0
@@ -346,6 +347,14 @@ class StreamClassifier:
             self._adopt(learned, keep_learning=False)
         # Optional per-second trace for the bench: (sec, tilt, spread in g, radius, learned).
         self.trace: list[tuple[int, float, float, float, bool]] | None = None
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # Fleet workers keep each wearer's pipeline pickled between batches: a classifier pickled
+        # before still-posture clusters carried a verdict goes on with "by its own lean and sway".
+        self.__dict__.update(state)
+        for k in self._clusters:
+            if len(k) == CLUSTER_FIELDS - 1:
+                k.append(0.0)
 
     # ---- streaming ------------------------------------------------------------------------------
 

@@ -174,14 +174,16 @@ def demo(speed: float, duration: float | None, port: int | None, config: Path | 
 @click.option("--placement", type=click.Choice([p.value for p in Placement]), required=True,
               help="Where the sensor was worn.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="CSV to write: second,activity (and posture with --posture).")
+              help="CSV to write: second,activity (then posture and confidence when asked for).")
 @click.option("--posture", is_flag=True, help="Add a posture column (upright, slumped, unknown).")
+@click.option("--confidence", is_flag=True,
+              help="Add a confidence column: how sure the judgement of the second is, 0 to 1.")
 @click.option("--calibration", "calibration_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Calibration JSON written by `sitmon calibrate` (upright and sitting references).")
 @click.option("--live", is_flag=True,
               help="Judge each second only from what came before it, as the daemon does live "
                    "(default for a trunk sensor: two passes over the whole recording).")
-def classify(file: Path, fmt: str, placement: str, out: Path, posture: bool,
+def classify(file: Path, fmt: str, placement: str, out: Path, posture: bool, confidence: bool,
              calibration_file: Path | None, live: bool) -> None:
     """Classify a recording: one row per second that holds samples."""
     import json
@@ -206,11 +208,14 @@ def classify(file: Path, fmt: str, placement: str, out: Path, posture: bool,
     origin = float(recording.block.t[0])
     with out.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["second", "activity", *(["posture"] if posture else [])])
+        writer.writerow(["second", "activity", *(["posture"] if posture else []),
+                         *(["confidence"] if confidence else [])])
         for state in states:
-            row = [round(state.t - origin), state.activity.value]
+            row: list[int | str] = [round(state.t - origin), state.activity.value]
             if posture:
                 row.append(state.posture.value)
+            if confidence:
+                row.append(f"{state.confidence:.3f}")
             writer.writerow(row)
     click.echo(f"wrote {len(states)} seconds to {out}", err=True)
 

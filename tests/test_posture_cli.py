@@ -47,6 +47,20 @@ def test_calibrate_then_classify_with_posture(tmp_path: Path) -> None:
     assert by_second[60] == ("sit", "slumped")
 
 
+def test_classify_can_add_a_confidence_column(tmp_path: Path) -> None:
+    rec, out = tmp_path / "session.csv", tmp_path / "pred.csv"
+    session(rec)
+    result = CliRunner().invoke(cli, ["classify", str(rec), "--format", "sitmon", "--placement", "chest",
+                                      "--out", str(out), "--posture", "--confidence"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split(",") for line in out.read_text().splitlines()]
+    assert rows[0] == ["second", "activity", "posture", "confidence"]
+    confidences = [float(r[3]) for r in rows[1:]]
+    assert len(confidences) == 80 and all(0.0 <= c <= 1.0 for c in confidences)
+    # Without any walking or calibration a chest sensor can only guess, and says so.
+    assert max(confidences) <= 0.5
+
+
 def test_calibrate_refuses_a_moving_hold(tmp_path: Path) -> None:
     rec = tmp_path / "moving.csv"
     t = np.arange(0, 10, 0.02)

@@ -93,7 +93,8 @@ def settings_for(base: str, folder: Path) -> Settings:
 def build(settings: Settings, clock: ManualClock) -> tuple[Store, Publisher, Daemon]:
     store = Store.open(settings.store.sqlalchemy_url())
     topics = Topics(settings.mqtt.base_topic, settings.wearer.id)
-    publisher = Publisher(settings.mqtt, topics, f"bench-{uuid.uuid4().hex[:8]}", Outbox(store.engine, "bench"))
+    outbox = Outbox(store.engine, "bench", settings.mqtt.outbox_limit)
+    publisher = Publisher(settings.mqtt, topics, f"bench-{uuid.uuid4().hex[:8]}", outbox)
     return store, publisher, Daemon(settings, clock, store, publisher)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from monitor.adapters.broker import broker_reachable  # noqa: E402
 from monitor.clock import ManualClock  # noqa: E402
 from monitor.config import parse_settings  # noqa: E402
 from monitor.scripted_day import DEMO_DAY, ThighMotion  # noqa: E402
@@ -69,14 +70,6 @@ class WeekWearable:
         await asyncio.Event().wait()
 
 
-def broker_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 1883), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=7)
@@ -84,7 +77,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    if args.mqtt and not broker_up():
+    if args.mqtt and not broker_reachable("127.0.0.1", 1883, timeout=2):
         parser.error("no broker on 127.0.0.1:1883")
     db = args.db or Path(tempfile.mkdtemp(prefix="sitmon-week-")) / "week.sqlite3"
     with socket.socket() as sock:

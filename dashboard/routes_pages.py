@@ -16,7 +16,7 @@ from dashboard.context import Dashboard
 from dashboard.control import MAX_SNOOZE_MINUTES, CalibrationError
 from dashboard.forms import SECTION_TITLES, changes_from_form, settings_form
 from dashboard.routes_api import history_model, history_range
-from dashboard.security import SESSION_COOKIE, csrf_ok, csrf_token, session_value
+from dashboard.security import SESSION_COOKIE, csrf_ok, csrf_token
 from monitor import tokens
 from monitor.errors import ConfigError
 from monitor.stretches import PROFESSIONAL_NOTE, STRETCHES, THOMAS_TEST_NOTE, suggest_routine
@@ -234,7 +234,7 @@ def pages_router(dash: Dashboard, templates: Jinja2Templates) -> APIRouter:
         if not probe or not hmac.compare_digest(probe, token):
             return render(request, "login.html", {"failed": True, "page": "login"}, status=401)
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(SESSION_COOKIE, session_value(token), httponly=True, samesite="strict",
+        response.set_cookie(SESSION_COOKIE, tokens.session_value(token), httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")
         return response
 

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ from starlette.requests import Request
 
 from monitor.config import Settings
 from monitor.errors import ConfigError
+from monitor.tokens import session_value
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 CSRF_COOKIE = "sitmon_csrf"
@@ -46,11 +46,6 @@ def load_token(settings: Settings) -> str | None:
         raise ConfigError([f"dashboard.token_file: the token in {path} is shorter than 16 characters"],
                           "dashboard settings")
     return token
-
-
-def session_value(token: str) -> str:
-    """What the session cookie holds: derived from the token, so the token itself never sits in a cookie."""
-    return hmac.new(token.encode(), b"sitmon dashboard session", hashlib.sha256).hexdigest()
 
 
 def authorised(request: Request, token: str) -> bool:

@@ -19,6 +19,8 @@ from monitor.recordings import RecordingFormat, read_recording
 
 EXIT_CONFIG = 2
 DEMO_DAY_STARTS = time(9, 0)
+CONFIG_OPTION = click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
+                             help="Settings file (TOML).")
 
 
 def _settings(config: Path | None) -> Settings:
@@ -35,7 +37,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Settings file (TOML).")
+@CONFIG_OPTION
 def run(config: Path | None) -> None:
     """Run the daemon with the configured wearables."""
     from monitor.clock import SystemClock
@@ -96,14 +98,15 @@ DEMO_WEARABLES = ("emulated", "polar-h10", "polar-verity", "thingy52", "witmotio
 def _emulated_radio(settings: Settings, clock: Any, script_start: float) -> list[Any]:
     """The demo day played by an emulated peripheral over an in-process Bluetooth link."""
     try:
-        from monitor.emulation.demo import EmulatedBluetoothWearables, demo_peripheral
+        from monitor.emulation import emulated_peripheral
+        from monitor.emulation.demo import EmulatedBluetoothWearables
     except ImportError as exc:
         raise click.ClickException("emulated Bluetooth wearables need bumble: pip install 'sitmon[dev]'") from exc
     from monitor.scripted_day import DEMO_DAY, ThighMotion
 
     wearable = settings.wearables[0]
-    peripheral = demo_peripheral(wearable.kind, ThighMotion(DEMO_DAY, start=script_start, rate_hz=wearable.rate_hz),
-                                 wearable.rate_hz)
+    motion = ThighMotion(DEMO_DAY, start=script_start, rate_hz=wearable.rate_hz)
+    peripheral = emulated_peripheral(wearable.kind, motion, rate_hz=wearable.rate_hz)
     # No address: the manager finds the peripheral by scanning for its family, as for a new sensor.
     return [EmulatedBluetoothWearables([wearable], clock, [peripheral])]
 
@@ -114,7 +117,7 @@ def _emulated_radio(settings: Settings, clock: Any, script_start: float) -> list
 @click.option("--duration", type=click.FloatRange(min=1), default=None,
               help="Stop by itself after this many (real) seconds.")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Dashboard port (default 8321).")
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Settings file (TOML).")
+@CONFIG_OPTION
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Demo database (default: a fresh file in ~/.local/state/sitmon).")
 @click.option("--resume", is_flag=True,
@@ -221,7 +224,7 @@ def classify(file: Path, fmt: str, placement: str, out: Path, posture: bool, con
 
 
 @cli.command("check-config")
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Settings file (TOML).")
+@CONFIG_OPTION
 def check_config(config: Path | None) -> None:
     """Validate the settings and print where they came from."""
     path = find_config(config)

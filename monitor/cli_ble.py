@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import _settings, cli
+from monitor.cli import CONFIG_OPTION, _settings, cli
 from monitor.clock import Clock, SystemClock
 
 BLUETOOTH_ADVICE = ("is a Bluetooth adapter present and powered, bluetoothd running, and may this user use "
@@ -78,7 +78,7 @@ def scan(timeout: float, as_json: bool, no_battery: bool, emulated: bool) -> Non
               help="CSV to write (docs/recording-format.md).")
 @click.option("--seconds", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="How long to record.")
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Settings file (TOML).")
+@CONFIG_OPTION
 def record(name: str, out: Path, seconds: float, config: Path | None) -> None:
     """Record a wearable's raw samples for replay, classification or calibration."""
     from monitor.adapters.ble import record as record_radio

@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from monitor.cli import _settings, cli
+from monitor.cli import CONFIG_OPTION, _settings, cli
 
 
 @cli.command("fleet-status")
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Settings file (TOML).")
+@CONFIG_OPTION
 def fleet_status(config: Path | None) -> None:
     """Per wearer: samples processed, batches waiting in the inbox, the worker that last processed it."""
     from monitor.adapters.store import Store

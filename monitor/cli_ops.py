@@ -17,20 +17,12 @@ from typing import IO, Any
 
 import click
 
-from monitor.cli import cli
-from monitor.config import Settings, find_config, load_settings
+from monitor.cli import CONFIG_OPTION, cli
+from monitor.cli import _settings as _load
+from monitor.config import Settings
 from monitor.errors import SitmonError
 
-CONFIG_OPTION = click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
-                             help="Settings file (TOML).")
 EXIT_NOT_RUNNING = 3  # as `systemctl status` says "not running"
-
-
-def _load(config: Path | None) -> Settings:
-    from monitor.secrets import warn_exposed
-
-    path = find_config(config)
-    return warn_exposed(load_settings(path), path)
 
 
 def _sqlite_path(settings: Settings) -> Path:

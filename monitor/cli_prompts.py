@@ -13,15 +13,13 @@ import click
 
 from monitor.adapters import mailbox
 from monitor.adapters.store import Store
-from monitor.cli import _settings, cli
+from monitor.cli import CONFIG_OPTION, _settings, cli
 from monitor.errors import RecordingError
 from monitor.messages import event_payload
 from monitor.model import Placement
 from monitor.recordings import RecordingFormat, read_recording
 
 ANSWER_TIMEOUT_SECONDS = 10.0
-CONFIG_OPTION = click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
-                             help="Settings file (TOML).")
 
 
 def _send(config: Path | None, name: str, args: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from monitor.cli import _settings, cli
+from monitor.cli import CONFIG_OPTION, _settings, cli
 
 if TYPE_CHECKING:
     from monitor.adapters.store import Store
@@ -30,7 +30,7 @@ def token() -> None:
 @token.command("add")
 @click.argument("name")
 @click.option("--admin", is_flag=True, help="An admin token: fleet health and anonymous aggregates, no wearer's data.")
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Settings file (TOML).")
+@CONFIG_OPTION
 def token_add(name: str, admin: bool, config: Path | None) -> None:
     """Make a token for wearer NAME (or admin NAME) and print it once; an earlier one stops working."""
     from monitor import tokens
@@ -53,7 +53,7 @@ def token_add(name: str, admin: bool, config: Path | None) -> None:
 @token.command("revoke")
 @click.argument("name")
 @click.option("--admin", is_flag=True, help="Revoke the admin token NAME.")
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Settings file (TOML).")
+@CONFIG_OPTION
 def token_revoke(name: str, admin: bool, config: Path | None) -> None:
     """Revoke the token of wearer NAME (or admin NAME); signed-in browsers are signed out with it."""
     from monitor import tokens
@@ -69,7 +69,7 @@ def token_revoke(name: str, admin: bool, config: Path | None) -> None:
 
 
 @token.command("list")
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Settings file (TOML).")
+@CONFIG_OPTION
 def token_list(config: Path | None) -> None:
     """Who has a token, and since when (the tokens themselves are not stored)."""
     from monitor import tokens

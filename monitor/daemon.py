@@ -164,8 +164,10 @@ class Daemon:
         count_classified([s.activity.value for s in step.states], self.pipeline.tracker.snapshot.activity.value)
         # Events reach MQTT through the outbox, queued in the same transaction that stores them.
         outbox = self.publisher.outbox_writer(out.events, self.tz) if self.publisher is not None else None
+        # Wake the drain only when this write adds rows (its own, or ones held while the store failed).
+        queued = outbox is not None or bool(self.writer.pending_also)
         if self.writer.record(self.wearer, out.bouts, out.events, self.pipeline.tracker.snapshot,
-                              self.pipeline.prompter.snapshot, also=outbox) and self.publisher is not None:
+                              self.pipeline.prompter.snapshot, also=outbox) and queued and self.publisher is not None:
             self.publisher.kick()
         for event in out.events:
             self._announce(event)

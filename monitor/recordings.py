@@ -98,13 +98,17 @@ def read_wisdm(path: Path) -> Recording:
     return Recording(SampleBlock(t, values), Units.G, np.array(labels, dtype=np.str_))
 
 
+SITMON_PREAMBLE = "# sitmon recording v1\n"
+SITMON_COLUMNS = ("t", "ax", "ay", "az")
+
+
 def read_sitmon(path: Path) -> Recording:
     lines = [line for line in _read_lines(path) if line.strip() and not line.startswith("#")]
     if not lines:
         raise RecordingError(f"{path}: no header line")
     reader = csv.DictReader(lines)
     fields = reader.fieldnames or []
-    missing = [name for name in ("t", "ax", "ay", "az") if name not in fields]
+    missing = [name for name in SITMON_COLUMNS if name not in fields]
     if missing:
         raise RecordingError(f"{path}: header lacks column(s) {', '.join(missing)}")
     t: list[float] = []
@@ -143,17 +147,22 @@ def read_recording(path: Path, fmt: RecordingFormat) -> Recording:
     return READERS[fmt](path)
 
 
+def sitmon_rows(block: SampleBlock) -> list[list[str]]:
+    """A block's rows as the sitmon CSV format writes them (time to 0.1 ms, axes to 10 µg)."""
+    return [[f"{t:.4f}", f"{x:.5f}", f"{y:.5f}", f"{z:.5f}"]
+            for t, (x, y, z) in zip(block.t.tolist(), block.xyz.tolist(), strict=True)]
+
+
 def write_sitmon(path: Path, block: SampleBlock, labels: npt.NDArray[np.str_] | None = None,
                  comment: str = "") -> None:
     """Write a recording in the project's CSV format (docs/recording-format.md)."""
     with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write("# sitmon recording v1\n")
+        fh.write(SITMON_PREAMBLE)
         for line in comment.splitlines():
             fh.write(f"# {line}\n")
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["t", "ax", "ay", "az", *(["label"] if labels is not None else [])])
-        for i in range(len(block)):
-            row = [f"{block.t[i]:.4f}", *(f"{v:.5f}" for v in block.xyz[i])]
+        writer.writerow([*SITMON_COLUMNS, *(["label"] if labels is not None else [])])
+        for i, row in enumerate(sitmon_rows(block)):
             if labels is not None:
                 row.append(str(labels[i]))
             writer.writerow(row)

@@ -69,6 +69,7 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
     broker: EmbeddedBroker | None = None
     publisher: Publisher | None = None
     mqtt = settings.mqtt
+    client_id = mqtt.client_id or f"sitmon-{settings.wearer.id}"
     if mqtt.enabled:
         if not broker_reachable(mqtt.host, mqtt.port):
             if options.embedded_broker and mqtt.host in LOOPBACK:
@@ -76,7 +77,6 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
                 await broker.start()
             else:
                 log.warning("no MQTT broker answers on %s:%d yet; will keep trying", mqtt.host, mqtt.port)
-        client_id = mqtt.client_id or f"sitmon-{settings.wearer.id}"
         publisher = Publisher(mqtt, Topics(mqtt.base_topic, settings.wearer.id), client_id,
                               Outbox(store.engine, settings.wearer.id, mqtt.outbox_limit))
     notifiers: list[Notifier] = [LogNotifier()]
@@ -117,7 +117,7 @@ async def serve(settings: Settings, clock: Clock, sources: Sequence[Source], opt
     dnd: DndListener | None = None
     if mqtt.enabled and settings.schedule.dnd_topic:
         dnd = DndListener(mqtt, settings.schedule.dnd_topic, daemon.set_busy, loop,
-                          f"{mqtt.client_id or 'sitmon-' + settings.wearer.id}-dnd")
+                          f"{client_id}-dnd")
         dnd.start()
     server_task = asyncio.create_task(_serve_dashboard(server, stop)) if server is not None else None
     try:

@@ -12,7 +12,8 @@ import time
 
 from monitor.clock import ScaledClock
 from monitor.config import parse_settings
-from monitor.emulation.demo import EmulatedBluetoothWearables, demo_peripheral
+from monitor.emulation import emulated_peripheral
+from monitor.emulation.demo import EmulatedBluetoothWearables
 from monitor.scripted_day import DEMO_DAY, ThighMotion
 from monitor.service import RunOptions, serve
 
@@ -28,7 +29,7 @@ async def test_a_prompt_buzzes_the_wearable_through_bleak(tmp_path):
     }, environ={})
     start = time.time()
     clock = ScaledClock(origin=start, speed=30)
-    peripheral = demo_peripheral("sitmon", ThighMotion(DEMO_DAY, start=start), 25)
+    peripheral = emulated_peripheral("sitmon", ThighMotion(DEMO_DAY, start=start), rate_hz=25)
     source = EmulatedBluetoothWearables(settings.wearables, clock, [peripheral])
     stop = asyncio.Event()
     run = asyncio.create_task(serve(settings, clock, [source], RunOptions(stop=stop)))

@@ -42,6 +42,7 @@ from monitor.config import WearableSettings
 from monitor.devices.base import Decoder
 from monitor.devices.timeline import Timeline
 from monitor.model import SampleBlock
+from monitor.recordings import SITMON_COLUMNS, SITMON_PREAMBLE, sitmon_rows
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,6 @@ class _Wearable:
     timeline: Timeline
     driver: Driver | None = None
     client: BleakClient | None = None
-    last_sample_t: float | None = None
     new_session: bool = True
     failure: str | None = None
     attempts: int = 0
@@ -270,7 +270,8 @@ class WearableManager:
             if len(wearable.pending) < MAX_PENDING:
                 wearable.pending.append((data, self.clock.now()))
             return
-        self._flush_pending(wearable)
+        if wearable.pending:
+            self._flush_pending(wearable)
         self._decode(wearable, driver.decoder, data, self.clock.now())
 
     def _flush_pending(self, wearable: _Wearable) -> None:
@@ -289,10 +290,9 @@ class WearableManager:
             self._update(wearable, decode_errors=wearable.status.decode_errors + decoder.errors - errors_before)
         if len(block) == 0:
             return
-        t = wearable.timeline.place(block.t, arrival)
-        placed = SampleBlock(t, block.xyz)
-        self._report_gap(wearable, placed)
-        wearable.last_sample_t = float(t[-1])
+        previous = wearable.timeline.last  # the newest sample placed before this block
+        placed = SampleBlock(wearable.timeline.place(block.t, arrival), block.xyz)
+        self._report_gap(wearable, placed, previous)
         wearable.attempts = 0
         wearable.status = replace(wearable.status, last_data_at=arrival)
         if wearable.new_session:
@@ -300,8 +300,7 @@ class WearableManager:
             self.sink.status(wearable.settings.name, wearable.status)
         self.sink.samples(wearable.settings.name, placed)
 
-    def _report_gap(self, wearable: _Wearable, block: SampleBlock) -> None:
-        previous = wearable.last_sample_t
+    def _report_gap(self, wearable: _Wearable, block: SampleBlock, previous: float | None) -> None:
         if previous is None:
             return
         first = float(block.t[0])
@@ -325,10 +324,15 @@ class WearableManager:
         await asyncio.sleep(self.clock.wall_delay(clock_seconds) if clock_seconds > 0 else 0)
 
     def _scanner_kwargs(self) -> dict[str, Any]:
-        return {} if self._scanner_backend is None else {"backend": self._scanner_backend}
+        return _backend(self._scanner_backend)
 
     def _client_kwargs(self) -> dict[str, Any]:
-        return {} if self._client_backend is None else {"backend": self._client_backend}
+        return _backend(self._client_backend)
+
+
+def _backend(cls: type[Any] | None) -> dict[str, Any]:
+    """bleak's keyword for a custom backend (the emulated one in tests and the demo), if any."""
+    return {} if cls is None else {"backend": cls}
 
 
 # ---------------------------------------------------------------------- sitmon scan
@@ -351,10 +355,7 @@ async def scan(timeout: float = 5.0, backend_scanner: type[BaseBleakScanner] | N
                backend_client: type[BaseBleakClient] | None = None,
                read_battery: bool = True) -> list[FoundWearable]:
     """Nearby wearables sitmon can read, strongest signal first; battery read by a short connection."""
-    if backend_scanner is None:
-        seen = await BleakScanner.discover(timeout=timeout, return_adv=True)
-    else:
-        seen = await BleakScanner.discover(timeout=timeout, return_adv=True, backend=backend_scanner)
+    seen = await BleakScanner.discover(timeout=timeout, return_adv=True, **_backend(backend_scanner))
     found: list[tuple[FoundWearable, BLEDevice]] = []
     for device, adv in seen.values():
         kind = identify(adv.local_name or device.name, adv.service_uuids)
@@ -364,7 +365,7 @@ async def scan(timeout: float = 5.0, backend_scanner: type[BaseBleakScanner] | N
     found.sort(key=lambda pair: -pair[0].rssi)
     if not read_battery:
         return [f for f, _ in found]
-    client_kwargs = {} if backend_client is None else {"backend": backend_client}
+    client_kwargs = _backend(backend_client)
     out = []
     for wearable, device in found:
         out.append(replace(wearable, battery_percent=await _battery_of(wearable.kind, device, client_kwargs)))
@@ -372,11 +373,10 @@ async def scan(timeout: float = 5.0, backend_scanner: type[BaseBleakScanner] | N
 
 
 async def _battery_of(kind: str, device: BLEDevice, client_kwargs: dict[str, Any]) -> int | None:
-    driver = DRIVERS[kind](WearableSettings(kind=kind), command_gap_s=0.0)  # type: ignore[arg-type]
+    driver = driver_for(WearableSettings(kind=kind), command_gap_s=0.0)  # type: ignore[arg-type]
     try:
         async with BleakClient(device, timeout=10.0, **client_kwargs) as client:
-            # In-band reporters (MetaWear, WitMotion) answer on the data characteristic.
-            if kind in ("metawear", "witmotion"):
+            if driver.battery_in_band:
                 def feed(data: bytes) -> None:
                     if driver.decoder is not None:
                         driver.decoder.feed(data)
@@ -399,7 +399,6 @@ async def _battery_of(kind: str, device: BLEDevice, client_kwargs: dict[str, Any
 
 # ---------------------------------------------------------------------- sitmon record
 
-RECORDING_HEADER = ("t", "ax", "ay", "az")
 
 
 class CsvRecorder:
@@ -412,13 +411,12 @@ class CsvRecorder:
         self.out = out
         self.rows = 0
         self._writer = csv.writer(out, lineterminator="\n")
-        out.write("# sitmon recording v1\n")  # the same preamble as recordings.write_sitmon
+        out.write(SITMON_PREAMBLE)
         out.write(f"# wearable {wearable.name}, kind {wearable.kind}, placement {wearable.placement.value}\n")
-        self._writer.writerow(RECORDING_HEADER)
+        self._writer.writerow(SITMON_COLUMNS)
 
     def samples(self, wearable: str, block: SampleBlock) -> None:
-        for t, (x, y, z) in zip(block.t.tolist(), block.xyz.tolist(), strict=True):
-            self._writer.writerow((f"{t:.4f}", f"{x:.5f}", f"{y:.5f}", f"{z:.5f}"))
+        self._writer.writerows(sitmon_rows(block))
         self.rows += len(block)
 
     def gap(self, wearable: str, start: float, end: float) -> None:

@@ -48,6 +48,8 @@ class Driver(ABC):
     kind: str = ""
     service_uuid: str = ""
     name_prefixes: tuple[str, ...] = ()
+    # The battery reading answers on the data stream (so the stream must be started to read it).
+    battery_in_band: bool = False
 
     def __init__(self, settings: WearableSettings, command_gap_s: float = 0.1) -> None:
         self.settings = settings
@@ -155,14 +157,14 @@ class WitMotionDriver(Driver):
     kind = "witmotion"
     service_uuid = wit.SERVICE
     name_prefixes = ("WT901", "BWT901")
+    battery_in_band = True
 
     def __init__(self, settings: WearableSettings, command_gap_s: float = 0.1) -> None:
         super().__init__(settings, command_gap_s)
-        self._decoder = wit.WitMotionDecoder(wit.nearest_rate(settings.rate_hz))
+        self.rate_hz = wit.nearest_rate(settings.rate_hz)
+        self._decoder = wit.WitMotionDecoder(self.rate_hz)
 
     async def start(self, client: BleakClient, deliver: Deliver, fail: Fail) -> None:
-        self.rate_hz = wit.nearest_rate(self.settings.rate_hz)
-        self._decoder = wit.WitMotionDecoder(self.rate_hz)
         self.decoder = self._decoder
         # Rate first: the stream starts with the notifications, at the rate the sensor has then.
         for command in wit.rate_commands(self.rate_hz):  # the vendor pauses between these writes
@@ -181,14 +183,14 @@ class MetaWearDriver(Driver):
     service_uuid = mw.SERVICE
     name_prefixes = ("MetaWear",)
     range_g = 4
+    battery_in_band = True
 
     def __init__(self, settings: WearableSettings, command_gap_s: float = 0.1) -> None:
         super().__init__(settings, command_gap_s)
-        self._decoder = mw.MetaWearDecoder(mw.nearest_odr(settings.rate_hz), self.range_g)
+        self.rate_hz = mw.nearest_odr(settings.rate_hz)
+        self._decoder = mw.MetaWearDecoder(self.rate_hz, self.range_g)
 
     async def start(self, client: BleakClient, deliver: Deliver, fail: Fail) -> None:
-        self.rate_hz = mw.nearest_odr(self.settings.rate_hz)
-        self._decoder = mw.MetaWearDecoder(self.rate_hz, self.range_g)
         self.decoder = self._decoder
         await client.start_notify(mw.NOTIFY, lambda _, data: deliver(bytes(data)))
         await client.write_gatt_char(mw.COMMAND, mw.module_info_read(mw.HAPTIC), response=True)

@@ -7,7 +7,7 @@ from typing import Any
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.scanner import BaseBleakScanner
 
-from monitor.adapters.ble import WearableManager, WearableStatus
+from monitor.adapters.ble import WearableManager
 from monitor.clock import Clock
 from monitor.config import WearableSettings
 
@@ -32,6 +32,3 @@ class BluetoothWearables:
 
     async def buzz(self, wearable: str) -> bool:
         return await self.manager.buzz(wearable) if self.manager is not None else False
-
-    def status(self) -> dict[str, WearableStatus]:
-        return self.manager.status() if self.manager is not None else {}

@@ -67,6 +67,20 @@ def _tls_context(settings: MqttSettings) -> ssl.SSLContext:
     return context
 
 
+def new_client(settings: MqttSettings, client_id: str, protocol: MQTTProtocolVersion | None = None) -> mqtt.Client:
+    """A paho client with the `[mqtt]` credentials, TLS and reconnect backoff; `protocol` overrides
+    `mqtt.protocol` (the fleet needs MQTT 5 for shared subscriptions)."""
+    if protocol is None:
+        protocol = MQTTProtocolVersion.MQTTv5 if settings.protocol == "5" else MQTTProtocolVersion.MQTTv311
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol)
+    if settings.username:
+        client.username_pw_set(settings.username, read_password(settings))
+    if settings.tls:
+        client.tls_set_context(_tls_context(settings))
+    client.reconnect_delay_set(min_delay=settings.reconnect_min_seconds, max_delay=settings.reconnect_max_seconds)
+    return client
+
+
 class Publisher:
     def __init__(self, settings: MqttSettings, topics: Topics, client_id: str, outbox: Outbox | None = None) -> None:
         self.settings = settings
@@ -75,21 +89,10 @@ class Publisher:
         self._connected = threading.Event()
         self._stopping = False
         self._v5 = settings.protocol == "5"
-        if self._v5:
-            self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                       protocol=MQTTProtocolVersion.MQTTv5)
-        else:
-            self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                       protocol=MQTTProtocolVersion.MQTTv311, clean_session=True)
+        self._client = new_client(settings, client_id)
         self._client.max_inflight_messages_set(WINDOW)
         offline = availability_message(topics, online=False)
         self._client.will_set(offline.topic, offline.payload, qos=offline.qos, retain=offline.retain)
-        if settings.username:
-            self._client.username_pw_set(settings.username, read_password(settings))
-        if settings.tls:
-            self._client.tls_set_context(_tls_context(settings))
-        self._client.reconnect_delay_set(min_delay=settings.reconnect_min_seconds,
-                                         max_delay=settings.reconnect_max_seconds)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish

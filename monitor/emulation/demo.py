@@ -8,11 +8,7 @@ from typing import Any
 from monitor.adapters.bluetooth_source import BluetoothWearables
 from monitor.clock import Clock
 from monitor.config import WearableSettings
-from monitor.emulation import EmulatedPeripheral, EmulatedWorld, SampleSource, emulated_peripheral
-
-
-def demo_peripheral(kind: str, motion: SampleSource, rate_hz: float) -> EmulatedPeripheral:
-    return emulated_peripheral(kind, motion, rate_hz=rate_hz)
+from monitor.emulation import EmulatedPeripheral, EmulatedWorld
 
 
 class EmulatedBluetoothWearables(BluetoothWearables):

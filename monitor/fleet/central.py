@@ -87,15 +87,13 @@ class _Outcome:
 
 class CentralWorker:
     def __init__(self, settings: Settings, fleet: FleetSettings, store: Store, worker_id: str,
-                 clock: Clock | None = None, wall: Callable[[], float] = time.time,
-                 on_events: Callable[[str, list[Event]], None] | None = None) -> None:
+                 clock: Clock | None = None, wall: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.fleet = fleet
         self.store = store
         self.worker_id = worker_id
         self.clock = clock or SystemClock()
         self.wall = wall
-        self.on_events = on_events
         self.base = settings.mqtt.base_topic
         self.tz = settings.tz()
         self.rules = rules_from(settings)
@@ -279,7 +277,9 @@ class CentralWorker:
         next_seq = None if stream.next_seq is None else int(stream.next_seq)
         takes, cursor = plan(next_seq, arrived, self.clock.now(), self.fleet.gap_grace_seconds)
         if not takes:
-            if cursor is not None:
+            # Only when this pass saw something behind the cursor: most passes of a waiting wearer
+            # have nothing to delete (a row that arrives meanwhile is seen, and deleted, next pass).
+            if cursor is not None and any(a.seq + a.n <= cursor for a in arrived):
                 conn.execute(delete(fleet_inbox).where(fleet_inbox.c.wearer == wearer,
                                                        fleet_inbox.c.seq + fleet_inbox.c.n <= cursor))
             return None
@@ -344,8 +344,6 @@ class CentralWorker:
                 message = event_message(topics, event, self.tz)
                 self._unconfirmed.append(self._client.publish(message.topic, message.payload, qos=message.qos,
                                                               retain=message.retain))
-            if self.on_events is not None and outcome.events:
-                self.on_events(outcome.wearer, outcome.events)
         self._unconfirmed = [info for info in self._unconfirmed if not info.is_published()]
         self.stats.passes += 1
         with self.progress:

@@ -55,10 +55,6 @@ class Batch:
     def n(self) -> int:
         return len(self.xyz_mg) // 6
 
-    @property
-    def end_seq(self) -> int:
-        return self.seq + self.n
-
     def block(self, skip: int = 0) -> SampleBlock:
         """The samples from index `skip` on, times in s and acceleration in g."""
         raw = np.frombuffer(self.xyz_mg, dtype="<i2").reshape(-1, 3)[skip:]

@@ -397,11 +397,11 @@ class StreamClassifier:
         scale = self._scale
         if not scale.ready:
             # Units are decided by the first usable second, before anything else is computed.
-            for n, m in zip(counts.tolist(), means.tolist(), strict=True):
-                if n >= MIN_SAMPLES_PER_SECOND and scale.observe_first((m[0], m[1], m[2])):
-                    self._first = (m[0], m[1], m[2])
-                    self._feature_prior = scale.prior_offset
-                    break
+            first = _first_usable(counts, means)
+            if first is not None:
+                scale.observe_first(first)
+                self._first = first
+                self._feature_prior = scale.prior_offset
         prior = self._feature_prior if self._feature_prior is not None else scale.prior_offset
         spread, vshare, crossings = _second_stats(xyz, starts, counts, means, prior)
         return self._judge(SecondStats(secs, counts, means, spread, vshare, crossings), final)

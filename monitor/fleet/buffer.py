@@ -136,6 +136,8 @@ class BufferedSender:
             return
         with self._lock:
             # Start over from the oldest unacknowledged row; a re-sent duplicate is dropped centrally.
+            # paho would also re-send its own copies of those rows: drop them, the drain sends each once.
+            client.drop_out_messages()
             self._generation += 1
             self._inflight.clear()
             self._cursor = 0

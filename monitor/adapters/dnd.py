@@ -7,9 +7,9 @@ import logging
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from monitor.adapters.publisher import new_client
 from monitor.config import MqttSettings
 
 log = logging.getLogger(__name__)
@@ -36,11 +36,8 @@ class DndListener:
         self.topic = topic
         self._on_change = on_change
         self._loop = loop
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-        if settings.username:
-            password = settings.password_file.read_text().strip() if settings.password_file else None
-            self._client.username_pw_set(settings.username, password)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        # The broker's credentials, TLS and backoff as the publisher has them (the same broker).
+        self._client = new_client(settings, client_id)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
         self._settings = settings

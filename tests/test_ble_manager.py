@@ -206,3 +206,26 @@ async def test_polar_stream_stopped_by_the_sensor_restarts():
 
 def test_recording_shape_helper():
     assert isinstance(recording(1), SampleBlock)
+
+
+async def test_a_sensor_that_connects_but_will_not_start_is_a_setup_failure(monkeypatch):
+    from monitor.adapters.ble_drivers import SitmonDriver
+
+    real_start = SitmonDriver.start
+    refusals = [RuntimeError("configuration refused")]
+
+    async def start_once_refused(self, client, deliver, fail):
+        if refusals:
+            raise refusals.pop()
+        await real_start(self, client, deliver, fail)
+
+    monkeypatch.setattr(SitmonDriver, "start", start_once_refused)
+    sensor = EmulatedSitmonSensor(RecordingSource(recording(600)))
+    clock = ManualClock(CLOCK_START)
+    sink = CountingSink(keep=False)
+    async with EmulatedWorld(clock, [sensor]) as world:
+        manager = _manager(world, sink, clock, [WearableSettings(name="w", kind="sitmon")])
+        async with running(manager):
+            await wait_for(lambda: sink.count >= 1000)
+    assert sink.errors[0] == "setup failed: RuntimeError('configuration refused')"
+    assert sensor.connections == 2

@@ -93,6 +93,10 @@ class _SessionEnd(Exception):
         self.failure = failure
 
 
+class _SetupFailed(Exception):
+    """Connected, but starting the stream failed (the cause is chained)."""
+
+
 @dataclass(slots=True)
 class _Wearable:
     settings: WearableSettings
@@ -162,11 +166,10 @@ class WearableManager:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # radio trouble of any kind: log, back off, try again
-                failure = Failure.CONNECT if wearable.client is None else Failure.SETUP
-                self._update(wearable, last_error=f"{failure.value}: {exc!r}")
-                log.warning("%s: %s: %r", name, failure.value, exc)
-            finally:
-                wearable.client = None
+                failure = Failure.SETUP if isinstance(exc, _SetupFailed) else Failure.CONNECT
+                cause = exc.__cause__ if isinstance(exc, _SetupFailed) else exc
+                self._update(wearable, last_error=f"{failure.value}: {cause!r}")
+                log.warning("%s: %s: %r", name, failure.value, cause)
             delay = self.timing.backoff.delay(wearable.attempts, failure, name)
             wearable.attempts += 1
             await self._sleep_clock(delay)
@@ -196,7 +199,6 @@ class WearableManager:
         disconnected = asyncio.Event()
         client = BleakClient(device, disconnected_callback=lambda _: disconnected.set(),
                              timeout=self.timing.connect_timeout_s, **self._client_kwargs())
-        wearable.client = None
         await client.connect()
         driver = driver_for(wearable.settings, self.timing.command_gap_s)
         wearable.failure = None
@@ -207,8 +209,11 @@ class WearableManager:
             wearable.timeline.reset()
             wearable.new_session = True
             wearable.pending.clear()
-            await driver.start(client, lambda data: self._on_data(wearable, data),
-                               lambda reason: setattr(wearable, "failure", reason))
+            try:
+                await driver.start(client, lambda data: self._on_data(wearable, data),
+                                   lambda reason: setattr(wearable, "failure", reason))
+            except Exception as exc:  # connected, but the sensor would not start streaming
+                raise _SetupFailed from exc
             self._flush_pending(wearable)
             wearable.client = client
             started = self.clock.now()

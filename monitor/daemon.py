@@ -167,13 +167,18 @@ class Daemon:
         # Wake the drain only when this write adds rows (its own, or ones held while the store failed).
         queued = outbox is not None or bool(self.writer.pending_also)
         if self.writer.record(self.wearer, out.bouts, out.events, self.pipeline.tracker.snapshot,
-                              self.pipeline.prompter.snapshot, also=outbox) and queued and self.publisher is not None:
+                              self.pipeline.prompter.snapshot, also=outbox,
+                              revisions=out.revisions) and queued and self.publisher is not None:
             self.publisher.kick()
         for event in out.events:
             self._announce(event)
+        for revision in out.revisions:
+            log.info("re-learned the wearer: %s to %s judged again (%d bouts)",
+                     datetime.fromtimestamp(revision.start, UTC).isoformat(),
+                     datetime.fromtimestamp(revision.end, UTC).isoformat(), len(revision.bouts))
         snap = self.pipeline.tracker.snapshot
         key = (snap.activity.value, snap.posture.value, snap.streak_start)
-        if out.events or key != self._last_published:
+        if out.events or out.revisions or key != self._last_published:
             self.publish_state()
         self._reschedule_prompt()
 
@@ -344,8 +349,7 @@ class Daemon:
     def today(self) -> DayTotals:
         now = self.clock.now()
         start, end = day_bounds(now, self.tz)
-        bouts = self.store.bouts_between(self.wearer, start, end)
-        bouts += self.writer.held_bouts(start, end)
+        bouts = self.writer.with_held(self.store.bouts_between(self.wearer, start, end), start, end)
         open_bout = self.pipeline.tracker.open_bout()
         if open_bout is not None:
             bouts.append(open_bout)

@@ -79,6 +79,35 @@ class Bout:
         return self.end - self.start
 
 
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """The bouts of [start, end) judged again: they replace whatever was stored for that span.
+
+    A trunk sensor re-learns the wearer now and then; what it judged live before knew less, so the
+    stored day is rewritten with the new judgement (events and prompts already given stand).
+    """
+
+    start: float
+    end: float
+    bouts: tuple[Bout, ...]
+
+
+def revised(bouts: list[Bout], revision: Revision) -> list[Bout]:
+    """`bouts` (in time order) with `revision` applied: the store does the same in SQL."""
+    out: list[Bout] = []
+    for b in bouts:
+        if b.end <= revision.start or b.start >= revision.end:
+            out.append(b)
+            continue
+        if b.start < revision.start:
+            out.append(Bout(b.start, revision.start, b.activity, b.posture))
+        if b.end > revision.end:
+            out.append(Bout(revision.end, b.end, b.activity, b.posture))
+    out.extend(revision.bouts)
+    out.sort(key=lambda b: b.start)
+    return out
+
+
 class EventType(StrEnum):
     SITTING_STARTED = "sitting_started"
     BREAK_TAKEN = "break_taken"

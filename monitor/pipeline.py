@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from monitor.model import Event, Placement, PostureState, SampleBlock
+from monitor.model import Event, Placement, PostureState, Revision, SampleBlock
 from monitor.posture import Calibration, StreamClassifier
 from monitor.posture.combine import combine
 from monitor.prompts import Prompter, PrompterSnapshot, PromptRules
@@ -86,10 +86,13 @@ class Pipeline:
                  calibration: Calibration | None = None, companion: Placement | None = None,
                  companion_calibration: Calibration | None = None) -> None:
         self.placement = placement
-        self.classifier = StreamClassifier(placement, calibration=calibration)
         # Only a sensor that sees what the first cannot (leg beside trunk) is worth combining.
         self.companion_placement = companion if companion is not None and role_of(companion) != role_of(
             placement) else None
+        # A lone trunk sensor's re-learns rewrite the stored day; beside a leg sensor the leg decides
+        # sitting and standing, so there is nothing to revise.
+        self.classifier = StreamClassifier(placement, calibration=calibration,
+                                           revise=self.companion_placement is None)
         self.companion = (StreamClassifier(self.companion_placement, calibration=companion_calibration)
                           if self.companion_placement is not None else None)
         self._aligner = SecondAligner() if self.companion is not None else None
@@ -99,7 +102,7 @@ class Pipeline:
     def push(self, block: SampleBlock, companion: bool = False) -> Step:
         """Samples of the first sensor, or of the companion (ignored when there is none)."""
         if self._aligner is None or self.companion is None:
-            return Step() if companion else self.feed_states(self.classifier.push(block))
+            return Step() if companion else self._revise(self.feed_states(self.classifier.push(block)))
         classifier = self.companion if companion else self.classifier
         placement = self.companion_placement if companion else self.placement
         assert placement is not None
@@ -114,7 +117,9 @@ class Pipeline:
             self.companion = StreamClassifier(self.companion_placement, calibration=calibration)
             return step
         step = self._through_aligner(self.placement, self.classifier.flush())
-        self.classifier = StreamClassifier(self.placement, calibration=calibration)
+        self._revise(step)
+        self.classifier = StreamClassifier(self.placement, calibration=calibration,
+                                           revise=self.companion_placement is None)
         return step
 
     def _through_aligner(self, placement: Placement, states: list[PostureState]) -> Step:
@@ -133,6 +138,24 @@ class Pipeline:
             states += self._aligner.flush()
         step = self.feed_states(states)
         step.output.extend(self.tracker.finish())
+        return self._revise(step)
+
+    def _revise(self, step: Step) -> Step:
+        """Add to `step` the classifier's newest revision of the seconds already made into bouts.
+
+        Seconds from the open bout on are left to it (it closes with the live judgement, and is
+        revised by a later re-learn); the events and prompts already given stand.
+        """
+        states = self.classifier.take_revision()
+        snap = self.tracker.snapshot
+        cut = snap.bout_start if snap.bout_start is not None else (
+            snap.last_t + 1.0 if snap.last_t is not None else None)
+        if cut is None:
+            return step
+        states = [s for s in states if s.t < cut]
+        if states:
+            bouts = Tracker.bouts_of(states, self.tracker.rules)
+            step.output.revisions.append(Revision(states[0].t, states[-1].t + 1.0, tuple(bouts)))
         return step
 
     def feed_states(self, states: list[PostureState]) -> Step:

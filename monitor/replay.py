@@ -16,7 +16,7 @@ import numpy as np
 
 from monitor.config import Settings
 from monitor.daemon import prompt_rules_from, rules_from
-from monitor.model import Activity, Event, EventType, Placement, SampleBlock
+from monitor.model import Activity, Bout, Event, EventType, Placement, SampleBlock, revised
 from monitor.pipeline import Pipeline, Step
 
 CHUNK_SECONDS = 60.0
@@ -35,12 +35,17 @@ def chronological(block: SampleBlock) -> SampleBlock:
 
 @dataclass
 class ReplaySummary:
-    sitting_seconds: float = 0.0
     long_streaks: int = 0
     prompts: int = 0
     events: int = 0
     seconds: int = 0
     streaks: list[float] = field(default_factory=list)
+    # The day as stored: bouts, with the re-learns' revisions applied.
+    bouts: list[Bout] = field(default_factory=list)
+
+    @property
+    def sitting_seconds(self) -> float:
+        return sum(b.seconds for b in self.bouts if b.activity is Activity.SIT)
 
 
 def replay_events(block: SampleBlock, placement: Placement, settings: Settings, tz: tzinfo | None = None,
@@ -66,7 +71,9 @@ def replay_events(block: SampleBlock, placement: Placement, settings: Settings, 
 
 def _count(step: Step, summary: ReplaySummary) -> None:
     summary.seconds += len(step.states)
-    summary.sitting_seconds += sum(b.seconds for b in step.output.bouts if b.activity is Activity.SIT)
+    summary.bouts += step.output.bouts
+    for revision in step.output.revisions:
+        summary.bouts = revised(summary.bouts, revision)
     for event in step.events:
         summary.events += 1
         if event.type is EventType.PROMPT:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from monitor.model import Activity, Bout, Event, EventType, Posture, PostureState, event_id
+from monitor.model import Activity, Bout, Event, EventType, Posture, PostureState, Revision, event_id
 
 GAP_SECONDS = 5.0
 AWAY = frozenset({Activity.STAND, Activity.MOVE, Activity.LIE})
@@ -67,10 +67,13 @@ class TrackerSnapshot:
 class TrackerOutput:
     events: list[Event] = field(default_factory=list)
     bouts: list[Bout] = field(default_factory=list)
+    # Spans of stored bouts judged again (applied after `bouts`, in order).
+    revisions: list[Revision] = field(default_factory=list)
 
     def extend(self, other: TrackerOutput) -> None:
         self.events.extend(other.events)
         self.bouts.extend(other.bouts)
+        self.revisions.extend(other.revisions)
 
 
 class Tracker:
@@ -115,6 +118,16 @@ class Tracker:
         out = self._close_bout(self._s.last_t + 1.0)
         self._s = replace(self._s, bout_start=None)
         return out
+
+    @staticmethod
+    def bouts_of(states: list[PostureState], rules: TrackerRules) -> list[Bout]:
+        """The bouts a run of seconds makes (gaps as `unknown` bouts, as live), all closed."""
+        tracker = Tracker("", rules)
+        out = TrackerOutput()
+        for state in states:
+            out.extend(tracker.feed(state))
+        out.extend(tracker.finish())
+        return out.bouts
 
     def open_bout(self) -> Bout | None:
         s = self._s

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.model import Activity, Bout, Event, EventType, Posture
+from monitor.model import Activity, Bout, Event, EventType, Posture, Revision, revised
 from monitor.prompts import PrompterSnapshot
 from monitor.schema import bouts, calibrations, events, live_state
 from monitor.tracker import TrackerSnapshot
@@ -81,12 +81,27 @@ def _bout_row(wearer: str, b: Bout) -> dict[str, Any]:
             "posture": b.posture.value}
 
 
+def _revise_in(conn: Connection, wearer: str, revision: Revision) -> None:
+    """Replace the stored bouts of the revision's span (bouts reaching beyond it are cut at its edges)."""
+    rows = conn.execute(select(bouts).where(bouts.c.wearer == wearer, bouts.c.end > revision.start,
+                                            bouts.c.start < revision.end)).all()
+    if rows:
+        conn.execute(delete(bouts).where(bouts.c.id.in_([r.id for r in rows])))
+    old = [Bout(r.start, r.end, Activity(r.activity), Posture(r.posture)) for r in rows]
+    new_rows = [_bout_row(wearer, b) for b in revised(old, revision)]
+    if new_rows:
+        conn.execute(insert(bouts), new_rows)
+
+
 def record_in(conn: Connection, wearer: str, new_bouts: Iterable[Bout], new_events: Iterable[Event],
-              snapshot: TrackerSnapshot | None, prompter: PrompterSnapshot | None = None) -> list[str]:
+              snapshot: TrackerSnapshot | None, prompter: PrompterSnapshot | None = None,
+              revisions: Iterable[Revision] = ()) -> list[str]:
     """`Store.record` inside the caller's transaction (a central worker writes many wearers in one)."""
     bout_rows = [_bout_row(wearer, b) for b in new_bouts]
     if bout_rows:
         conn.execute(insert(bouts), bout_rows)
+    for revision in revisions:
+        _revise_in(conn, wearer, revision)
     stored: list[str] = []
     for row in (_event_row(e) for e in new_events):
         # An event already stored (same deterministic id) is not stored twice, even when another
@@ -118,14 +133,16 @@ class Store:
 
     def record(self, wearer: str, new_bouts: Iterable[Bout], new_events: Iterable[Event],
                snapshot: TrackerSnapshot | None, prompter: PrompterSnapshot | None = None,
-               also: Callable[[Connection], None] | None = None) -> list[str]:
+               also: Callable[[Connection], None] | None = None,
+               revisions: Iterable[Revision] = ()) -> list[str]:
         """Write one step atomically: its bouts, its events and the tracker and prompter snapshots after it.
 
-        `also` writes more in the same transaction (the MQTT outbox queues the step's events there).
+        `also` writes more in the same transaction (the MQTT outbox queues the step's events there);
+        `revisions` then rewrite spans of the stored bouts (see `monitor.model.Revision`).
         Returns the ids of the events stored now (an id stored before is skipped).
         """
         with self.engine.begin() as conn:
-            stored = record_in(conn, wearer, new_bouts, new_events, snapshot, prompter)
+            stored = record_in(conn, wearer, new_bouts, new_events, snapshot, prompter, revisions)
             if also is not None:
                 also(conn)
         return stored

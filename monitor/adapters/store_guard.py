@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.metrics import STORE_ERRORS, STORE_PENDING, STORE_WRITE_SECONDS
-from monitor.model import Bout, Event
+from monitor.model import Bout, Event, Revision, revised
 
 from .store import Store
 
@@ -43,18 +43,20 @@ class GuardedWriter:
         self.pending_bouts: list[Bout] = []
         self.pending_events: list[Event] = []
         self.pending_also: list[Callable[[Any], None]] = []
+        self.pending_revisions: list[Revision] = []
         self.pending_steps = 0
         self.failing_since: float | None = None
         self.last_error: str | None = None
         self._last_logged: float | None = None
 
     def record(self, wearer: str, bouts: Iterable[Bout], events: Iterable[Event], *snapshots: Any,
-               also: Callable[[Any], None] | None = None) -> bool:
+               also: Callable[[Any], None] | None = None, revisions: Iterable[Revision] = ()) -> bool:
         """Write this step and every step still waiting; False if they must keep waiting. The snapshots
         (tracker, prompter, ...) are the newest, so they stand for every step held; every held `also`
         (more writes for the same transaction, such as the MQTT outbox's) runs in order."""
         self.pending_bouts.extend(bouts)
         self.pending_events.extend(events)
+        self.pending_revisions.extend(revisions)
         if also is not None:
             self.pending_also.append(also)
         self.pending_steps += 1
@@ -62,6 +64,8 @@ class GuardedWriter:
         if self.pending_also:
             held = list(self.pending_also)
             extra["also"] = lambda conn: [write(conn) for write in held]
+        if self.pending_revisions:
+            extra["revisions"] = list(self.pending_revisions)
         started = time.perf_counter()
         try:
             self.store.record(wearer, self.pending_bouts, self.pending_events, *snapshots, **extra)
@@ -73,6 +77,7 @@ class GuardedWriter:
             log.warning("the store takes writes again; wrote %d held steps (%d bouts, %d events)",
                         self.pending_steps, len(self.pending_bouts), len(self.pending_events))
         self.pending_bouts, self.pending_events, self.pending_also, self.pending_steps = [], [], [], 0
+        self.pending_revisions = []
         self.failing_since = self._last_logged = None
         self.last_error = None
         STORE_PENDING.set(0)
@@ -92,8 +97,12 @@ class GuardedWriter:
                       "free space or fix the store, and they will be written", self.last_error,
                       self.pending_steps)
 
-    def held_bouts(self, start: float, end: float) -> list[Bout]:
-        return [b for b in self.pending_bouts if b.end > start and b.start < end]
+    def with_held(self, stored: list[Bout], start: float, end: float) -> list[Bout]:
+        """The stored bouts of [start, end) as they will be once the held steps are written."""
+        out = [*stored, *self.pending_bouts]
+        for revision in self.pending_revisions:
+            out = revised(out, revision)
+        return [b for b in out if b.end > start and b.start < end]
 
     def held_events(self, start: float, end: float) -> list[Event]:
         return [e for e in self.pending_events if start <= e.t < end]

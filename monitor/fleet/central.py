@@ -43,7 +43,7 @@ from monitor.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.daemon import prompt_rules_from, rules_from
 from monitor.messages import Topics, event_message
-from monitor.model import Bout, Event, EventType, Placement
+from monitor.model import Bout, Event, EventType, Placement, Revision
 from monitor.pipeline import Pipeline
 
 from ..adapters.store import Store, record_in, upsert
@@ -296,6 +296,7 @@ class CentralWorker:
         pipeline = cached.pipeline
         bouts: list[Bout] = []
         events: list[Event] = []
+        revisions: list[Revision] = []
         caused_by: dict[str, float | None] = {}
         for take in takes:
             row = rows[arrived[take.index].seq]
@@ -303,11 +304,13 @@ class CentralWorker:
             step = pipeline.push(batch.block(take.skip))
             bouts += step.output.bouts
             events += step.output.events
+            revisions += step.output.revisions
             for event in step.output.events:
                 caused_by[event.id] = batch.sent
             self.stats.samples_processed += batch.n - take.skip
         self.stats.batches_processed += len(takes)
-        stored = set(record_in(conn, wearer, bouts, events, pipeline.tracker.snapshot, pipeline.prompter.snapshot))
+        stored = set(record_in(conn, wearer, bouts, events, pipeline.tracker.snapshot, pipeline.prompter.snapshot,
+                               revisions))
         conn.execute(update(fleet_streams).where(fleet_streams.c.wearer == wearer).values(
             next_seq=cursor, checkpoint=pickle.dumps(pipeline, protocol=CHECKPOINT_PROTOCOL),
             worker=self.worker_id, updated=self.clock.now()))

@@ -260,12 +260,17 @@ class StreamClassifier:
     statistics of the last day, the way a whole recording is reviewed. `learned=` (from
     `learn_recording`) instead judges with what a whole recording taught, from its first second,
     and learns nothing more.
+
+    With `revise`, every re-learn also judges that whole history again, as a review would; the
+    newest such judgement waits in `take_revision()` (the pipeline rewrites the stored day with it).
     """
 
     def __init__(self, placement: Placement, origin: float | None = None, *,
                  calibration: Calibration | None = None, settings: Settings | None = None,
-                 learned: Learned | None = None) -> None:
+                 learned: Learned | None = None, revise: bool = False) -> None:
         self.placement = placement
+        self.revise = revise
+        self._revision: list[PostureState] = []
         self.settings = st = settings or Settings()
         if calibration is not None and calibration.placement is not placement:
             raise CalibrationError(f"a {calibration.placement.value} calibration cannot be used for a "
@@ -355,6 +360,18 @@ class StreamClassifier:
         for k in self._clusters:
             if len(k) == CLUSTER_FIELDS - 1:
                 k.append(0.0)
+        # ... and one pickled before revisions goes on without them until told otherwise.
+        self.__dict__.setdefault("revise", False)
+        self.__dict__.setdefault("_revision", [])
+
+    def take_revision(self) -> list[PostureState]:
+        """The history as the newest re-learn judges it (oldest second first), once; [] if none.
+
+        Only with `revise`. It covers the seconds the re-learn learned from, up to the one being
+        judged when it happened; seconds emitted since then are not in it.
+        """
+        out, self._revision = self._revision, []
+        return out
 
     # ---- streaming ------------------------------------------------------------------------------
 
@@ -385,8 +402,13 @@ class StreamClassifier:
         self._pending_sec = None
         self._pending = []
         if sec is not None and len(xyz):
-            return self._process(np.array([sec]), np.array([0]), xyz, final=True)
-        return self._smooth([], [], [], [], [], final=True)
+            out = self._process(np.array([sec]), np.array([0]), xyz, final=True)
+        else:
+            out = self._smooth([], [], [], [], [], final=True)
+        if self.revise and self._relearn and self._history and self._first is not None:
+            # The end of the data: the whole history judged once more, with all of it known.
+            self._relearn_now(self._history[-1].part(slice(0, 0)), 0)
+        return out
 
     # ---- per-second judgement -------------------------------------------------------------------
 
@@ -702,8 +724,14 @@ class StreamClassifier:
             self._history = [SecondStats.join(self._history).part(slice(-RELEARN_HISTORY, None))]
             self._history_len = len(self._history[0])
         stats = SecondStats.join([*self._history, batch.part(slice(0, upto))]).part(slice(-RELEARN_HISTORY, None))
-        self._adopt(learn_seconds(stats, self._first, self.placement, calibration=self.calibration,
-                                  settings=self.settings), keep_learning=True)
+        learned = learn_seconds(stats, self._first, self.placement, calibration=self.calibration,
+                                settings=self.settings)
+        self._adopt(learned, keep_learning=True)
+        if self.revise:
+            # What was judged live before this re-learn knew less; judged again as a review would.
+            reviewer = StreamClassifier(self.placement, origin=self._origin, calibration=self.calibration,
+                                        settings=self.settings, learned=learned)
+            self._revision = reviewer._judge(stats, final=True)
         self._next_relearn = self._seen + max(self.settings.relearn_every,
                                               min(RELEARN_MAX_EVERY, len(stats) // 10))
 

@@ -6,7 +6,9 @@ Run from the repository root:
 
 Classifies a synthetic day (sitting, standing, walking and lying in turn, 50 Hz by default) with
 `classify_recording`, and again streamed in one-second blocks as the daemon would push them, for
-each placement, and prints samples per second and the time to classify the whole day. The
+each placement, and prints samples per second and the time to classify the whole day. A lone
+trunk sensor in the daemon also judges its history again at every re-learn (the revisions that
+rewrite the stored day); the last column streams with those. The
 classifier is single-threaded numpy; pin the process to one core (`taskset -c 0`) to be strict
 about "one core" when numpy's BLAS might use threads (it does not for these operations).
 """
@@ -44,6 +46,7 @@ def synthetic_day(hours: float, rate: float, seed: int = 1) -> tuple[np.ndarray,
 def main(argv: Sequence[str] | None = None) -> int:
     from monitor.model import Placement, SampleBlock
     from monitor.posture import StreamClassifier, classify_recording
+    from monitor.posture.classify import TRUNK
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hours", type=float, default=24.0)
@@ -54,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     block = SampleBlock(t, xyz)
     n = len(block)
     print(f"synthetic recording: {args.hours:g} h at {args.rate:g} Hz = {n:,} samples")
-    print(f"{'placement':10} {'whole file':>22} {'1-s blocks (live)':>24}")
+    print(f"{'placement':10} {'whole file':>22} {'1-s blocks (live)':>24} {'1-s blocks, revising':>24}")
     best_rate = math.inf
     for placement in Placement:
         classify_recording(SampleBlock(t[:5000], xyz[:5000]), placement)  # warm up
@@ -64,19 +67,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             states = classify_recording(block, placement)
             whole = min(whole, time.perf_counter() - start)
         step = int(args.rate)
-        live = math.inf
-        for _ in range(args.repeats):
-            c = StreamClassifier(placement, origin=float(t[0]))
-            start = time.perf_counter()
-            streamed = 0
-            for i in range(0, n, step):
-                streamed += len(c.push(SampleBlock(t[i:i + step], xyz[i:i + step])))
-            streamed += len(c.flush())
-            live = min(live, time.perf_counter() - start)
-        assert streamed == len(states)
+        timings = []
+        for revise in (False, True):
+            live = math.inf
+            for _ in range(args.repeats if not revise or placement in TRUNK else 0):
+                c = StreamClassifier(placement, origin=float(t[0]), revise=revise)
+                start = time.perf_counter()
+                streamed = 0
+                for i in range(0, n, step):
+                    streamed += len(c.push(SampleBlock(t[i:i + step], xyz[i:i + step])))
+                    c.take_revision()
+                streamed += len(c.flush())
+                live = min(live, time.perf_counter() - start)
+                assert streamed == len(states)
+            timings.append(f"{live:8.3f} s {n / live / 1e6:6.2f} M samples/s" if live < math.inf else
+                           f"{'(leg: none)':>24}")
         best_rate = min(best_rate, n / whole)
-        print(f"{placement.value:10} {whole:7.3f} s {n / whole / 1e6:6.2f} M samples/s "
-              f"{live:8.3f} s {n / live / 1e6:6.2f} M samples/s")
+        print(f"{placement.value:10} {whole:7.3f} s {n / whole / 1e6:6.2f} M samples/s {timings[0]} {timings[1]}")
     print(f"slowest placement, whole file: {best_rate / 1e6:.2f} M samples/s "
           f"({n / best_rate:.2f} s for the {args.hours:g} h recording)")
     return 0

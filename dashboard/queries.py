@@ -187,7 +187,9 @@ class HistoryCache:
 
     A year of history is a few hundred thousand bouts; summarising them on every request would
     take longer than the page may. Bouts have increasing ids, so the bouts written since the last
-    look tell exactly which days changed; events are checked by count and their newest time.
+    look tell exactly which days changed (a re-learn's revision deletes a span's rows and writes it
+    again, the parts of cut bouts included, so its new rows reach back to the earliest change);
+    events are checked by count and their newest time.
     """
 
     def __init__(self) -> None:

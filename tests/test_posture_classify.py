@@ -286,6 +286,40 @@ def test_live_relearning_catches_up_with_the_review() -> None:
     assert share(never, 665, 895, Activity.SIT) < 0.05
 
 
+def test_a_revision_judges_the_history_again_as_the_review_does() -> None:
+    block = standing_first_day()
+    origin = float(block.t[0])
+    reviewed = classify_recording(block, Placement.CHEST)
+    c = StreamClassifier(Placement.CHEST, origin=origin, revise=True)
+    step = int(RATE * 5)
+    live: list[PostureState] = []
+    revisions: list[list[PostureState]] = []
+    for lo in range(0, len(block), step):
+        live += c.push(SampleBlock(block.t[lo:lo + step], block.xyz[lo:lo + step]))
+        if revision := c.take_revision():
+            revisions.append(revision)
+    live += c.flush()
+    revisions.append(c.take_revision())
+    assert c.take_revision() == []  # each revision is handed out once
+    # One at the re-learn after 300 s of data (the seconds so far), one at the end (all of them).
+    assert len(revisions) == 2
+    assert revisions[0][0].t == origin and revisions[0][-1].t == origin + 299
+    assert revisions[-1] == reviewed
+    # Live the standing before the first walk was guessed to be sitting; the revision corrects it.
+    assert share(live, 5, 175, Activity.SIT) > 0.95
+    assert share(revisions[-1], 5, 175, Activity.STAND) > 0.95
+    # The same revisions however the samples arrive; none without `revise`.
+    whole = StreamClassifier(Placement.CHEST, origin=origin, revise=True)
+    whole.push(block)
+    first = whole.take_revision()
+    whole.flush()
+    assert [first, whole.take_revision()] == revisions
+    plain = StreamClassifier(Placement.CHEST, origin=origin)
+    plain.push(block)
+    plain.flush()
+    assert plain.take_revision() == []
+
+
 def test_live_history_for_relearning_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     import monitor.posture.classify as classify_module
 
@@ -363,7 +397,7 @@ def test_a_break_at_the_desk_stays_a_break() -> None:
         assert share(states, 450, 750, Activity.SIT) > 0.95
 
 
-def test_a_classifier_pickled_before_clusters_had_a_verdict_goes_on() -> None:
+def test_a_classifier_pickled_by_an_earlier_version_goes_on() -> None:
     import pickle
 
     block = shifting_in_the_chair_day(rotate_z(SEATED, 8.0))
@@ -374,7 +408,9 @@ def test_a_classifier_pickled_before_clusters_had_a_verdict_goes_on() -> None:
     old = pickle.loads(pickle.dumps(current))
     for k in old._clusters:  # as a fleet checkpoint written by the earlier version holds them
         del k[8]
+    del old.revise, old._revision  # ... before revisions, too
     restored = pickle.loads(pickle.dumps(old))
     assert restored._clusters and all(len(k) == 9 for k in restored._clusters)
     states = restored.push(second) + restored.flush()
     assert states and share(states, 0, len(states), Activity.SIT) > 0.5
+    assert restored.take_revision() == []

@@ -14,7 +14,7 @@ from pg_support import pg_schema
 from sqlalchemy import inspect, text
 
 from monitor.adapters.store import MIGRATIONS, Store
-from monitor.model import Activity, Bout, Event, EventType, Posture
+from monitor.model import Activity, Bout, Event, EventType, Posture, Revision, revised
 from monitor.summary import day_totals
 from monitor.tracker import TrackerSnapshot
 
@@ -122,3 +122,29 @@ def test_queries_are_per_wearer_and_per_interval(store):
     assert [b.activity for b in store.bouts_between("a", T0, T0 + 5)] == [Activity.SIT]
     assert store.bouts_between("a", T0 + 10, T0 + 20) == []
     assert store.healthy()
+
+
+def test_a_revision_replaces_the_bouts_of_its_span_and_cuts_those_across_its_edges(store):
+    sit, stand = Activity.SIT, Activity.STAND
+    up = Posture.UPRIGHT
+    store.record("ann", [Bout(T0, T0 + 100, sit, up), Bout(T0 + 100, T0 + 200, stand, Posture.UNKNOWN),
+                         Bout(T0 + 200, T0 + 300, sit, up)], [], None)
+    store.record("bob", [Bout(T0, T0 + 300, sit, up)], [], None)
+    again = Revision(T0 + 50, T0 + 250, (Bout(T0 + 50, T0 + 120, sit, Posture.SLUMPED),
+                                          Bout(T0 + 120, T0 + 250, stand, Posture.UNKNOWN)))
+    # A revision arrives with the step's new bouts: they are written first, then the span is rewritten.
+    store.record("ann", [Bout(T0 + 300, T0 + 310, stand, Posture.UNKNOWN)], [], None, revisions=[again])
+    assert store.bouts_between("ann", T0, T0 + 400) == [
+        Bout(T0, T0 + 50, sit, up), Bout(T0 + 50, T0 + 120, sit, Posture.SLUMPED),
+        Bout(T0 + 120, T0 + 250, stand, Posture.UNKNOWN), Bout(T0 + 250, T0 + 300, sit, up),
+        Bout(T0 + 300, T0 + 310, stand, Posture.UNKNOWN)]
+    assert store.bouts_between("bob", T0, T0 + 400) == [Bout(T0, T0 + 300, sit, up)]
+    # A bout reaching over both edges keeps both ends; the same revision in memory agrees.
+    inside = Revision(T0 + 20, T0 + 30, (Bout(T0 + 20, T0 + 30, stand, Posture.UNKNOWN),))
+    store.record("ann", [], [], None, revisions=[inside])
+    stored = store.bouts_between("ann", T0, T0 + 400)
+    assert stored[:3] == [Bout(T0, T0 + 20, sit, up), Bout(T0 + 20, T0 + 30, stand, Posture.UNKNOWN),
+                          Bout(T0 + 30, T0 + 50, sit, up)]
+    assert stored == revised(revised(
+        [Bout(T0, T0 + 100, sit, up), Bout(T0 + 100, T0 + 200, stand, Posture.UNKNOWN),
+         Bout(T0 + 200, T0 + 300, sit, up), Bout(T0 + 300, T0 + 310, stand, Posture.UNKNOWN)], again), inside)

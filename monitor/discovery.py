@@ -62,9 +62,12 @@ def _entities(topics: Topics, wearables: Sequence[Wearable]) -> list[tuple[str, 
         ("sensor", "posture", {"name": "Posture", "state_topic": state, "device_class": "enum",
                                "options": POSTURES, "value_template": "{{ value_json.posture }}",
                                "icon": "mdi:human-male"}),
+        # A re-learn may judge the day's seconds again and lower the total (docs/classification.md):
+        # `total` with the day's start as its reset, since `total_increasing` takes any fall for a reset.
         ("sensor", "sitting_today", {"name": "Sitting today", "state_topic": state, "device_class": "duration",
-                                     "state_class": "total_increasing", "unit_of_measurement": "min",
+                                     "state_class": "total", "unit_of_measurement": "min",
                                      "value_template": minutes % "today.sitting_seconds",
+                                     "last_reset_value_template": "{{ value_json.today.day_start }}",
                                      "icon": "mdi:seat-recline-normal"}),
         ("sensor", "current_streak", {"name": "Current sitting streak", "state_topic": state,
                                       "device_class": "duration", "state_class": "measurement",

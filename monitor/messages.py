@@ -122,6 +122,8 @@ def state_payload(wearer: str, now: float, snap: TrackerSnapshot, totals: DayTot
             "breaks": totals.breaks,
             "prompts": totals.prompts,
             "longest_streak_seconds": round(totals.longest_streak_seconds),
+            # Local midnight: the totals count from here (Home Assistant's last_reset for them).
+            "day_start": iso(totals.day_start, tz),
         },
     }
 

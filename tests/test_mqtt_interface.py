@@ -90,7 +90,8 @@ async def test_discovery_announces_every_entity_with_the_fields_home_assistant_n
         assert config["availability_topic"] == running.topics.availability
         assert config["device"]["identifiers"] == ["sitmon_w"] and config["origin"]["name"] == "sitmon"
     assert (by_object["sitting_today"]["device_class"], by_object["sitting_today"]["state_class"],
-            by_object["sitting_today"]["unit_of_measurement"]) == ("duration", "total_increasing", "min")
+            by_object["sitting_today"]["unit_of_measurement"]) == ("duration", "total", "min")
+    assert by_object["sitting_today"]["last_reset_value_template"] == "{{ value_json.today.day_start }}"
     assert by_object["current_streak"]["state_class"] == "measurement"
     assert by_object["breaks_today"]["state_class"] == "total_increasing"
     assert by_object["last_prompt"]["device_class"] == "timestamp"

@@ -89,15 +89,23 @@ class Pipeline:
         # Only a sensor that sees what the first cannot (leg beside trunk) is worth combining.
         self.companion_placement = companion if companion is not None and role_of(companion) != role_of(
             placement) else None
-        # A lone trunk sensor's re-learns rewrite the stored day; beside a leg sensor the leg decides
-        # sitting and standing, so there is nothing to revise.
-        self.classifier = StreamClassifier(placement, calibration=calibration,
-                                           revise=self.companion_placement is None)
+        self.classifier = StreamClassifier(placement, calibration=calibration, revise=self._revising)
         self.companion = (StreamClassifier(self.companion_placement, calibration=companion_calibration)
                           if self.companion_placement is not None else None)
         self._aligner = SecondAligner() if self.companion is not None else None
         self.tracker = Tracker(wearer, rules, snapshot)
         self.prompter = Prompter(wearer, prompt_rules or PromptRules(), prompter_snapshot)
+
+    @property
+    def _revising(self) -> bool:
+        """A lone trunk sensor's re-learns rewrite the stored day; beside a leg sensor the leg decides
+        sitting and standing, so there is nothing to revise."""
+        return self.companion_placement is None and role_of(self.placement) == TRUNK
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # A fleet checkpoint pickled before revisions existed starts revising on its next batch.
+        self.__dict__.update(state)
+        self.classifier.revise = self._revising
 
     def push(self, block: SampleBlock, companion: bool = False) -> Step:
         """Samples of the first sensor, or of the companion (ignored when there is none)."""
@@ -118,8 +126,7 @@ class Pipeline:
             return step
         step = self._through_aligner(self.placement, self.classifier.flush())
         self._revise(step)
-        self.classifier = StreamClassifier(self.placement, calibration=calibration,
-                                           revise=self.companion_placement is None)
+        self.classifier = StreamClassifier(self.placement, calibration=calibration, revise=self._revising)
         return step
 
     def _through_aligner(self, placement: Placement, states: list[PostureState]) -> Step:

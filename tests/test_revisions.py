@@ -3,6 +3,7 @@ store, and while the store refuses writes. Events and prompts already given stan
 
 from __future__ import annotations
 
+import pickle
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,17 @@ def test_beside_a_leg_sensor_nothing_is_revised() -> None:
     assert not pipeline.classifier.revise
     for part in chunks(standing_first_then_sitting()):
         assert pipeline.push(part).output.revisions == []
+
+
+def test_a_pipeline_checkpointed_before_revisions_starts_revising() -> None:
+    parts = chunks(standing_first_then_sitting())
+    pipeline = Pipeline("w", Placement.CHEST, TrackerRules())
+    for part in parts[:20]:
+        pipeline.push(part)
+    del pipeline.classifier.revise, pipeline.classifier._revision  # as the earlier version pickled it
+    restored = pickle.loads(pickle.dumps(pipeline))
+    assert restored.classifier.revise
+    assert any(restored.push(part).output.revisions for part in parts[20:])
 
 
 def settings_for(tmp_path: Path) -> Any:

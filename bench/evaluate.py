@@ -12,7 +12,9 @@ subjects laid out the same way; `--fixed` then scores the shipped parameters wit
 What it does, per dev file of both datasets:
 - classifies the file exactly as `sitmon classify` does (labels are read by the evaluator only): a
   chest file in two passes over the whole recording (review), a pocket file as it streams;
-- classifies the chest files also as the daemon does live (causal, one pass), and reports both;
+- classifies the chest files also as the daemon does live (causal, one pass), and reports both,
+  and the day as the daemon stores it once the data ends (live seconds, rewritten by the re-learns'
+  revisions: docs/classification.md, section 9);
 - scores every second whose label maps clearly (Casale 1 -> sit, 3 and 7 -> stand, 4, 5, 6 -> move;
   WISDM D -> sit, E -> stand, A, B, C -> move; everything else ignored): sit-vs-not-sit F1,
   3-class accuracy, confusion matrix. A second's label is the majority label of its samples;
@@ -48,7 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.model import Placement, SampleBlock
-from monitor.posture import Settings, classify_recording
+from monitor.posture import Settings, StreamClassifier, classify_recording
 from monitor.recordings import read_casale, read_wisdm
 
 REPO = Path(__file__).resolve().parents[1]
@@ -203,6 +205,15 @@ def run_sitmon(rec: Recording, settings: Settings, repeats: int = 1,
     for s in states:
         pred[round(s.t - origin)] = s.activity.value
     return pred, wall
+
+
+def run_stored(rec: Recording, settings: Settings) -> dict[int, str]:
+    """The day as a lone trunk sensor's daemon stores it once the data ends: what it said live,
+    overwritten by the revision of the last re-learn (which the end of the data triggers)."""
+    origin = float(rec.block.t[0])
+    classifier = StreamClassifier(rec.placement, origin=origin, settings=settings, revise=True)
+    states = [*classifier.push(rec.block), *classifier.flush(), *classifier.take_revision()]
+    return {round(s.t - origin): s.activity.value for s in states}
 
 
 PEER_MAP = {
@@ -373,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_peer(replace(first, block=SampleBlock(first.block.t[:2000], first.block.xyz[:2000])))
     rows: list[tuple[str, int, str, npt.NDArray[np.int64], float, int, npt.NDArray[np.int64] | None,
                      float]] = []
-    live_rows: list[tuple[int, str, npt.NDArray[np.int64]]] = []
+    live_rows: list[tuple[int, str, npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
     for case in cases:
         rec = case.rec
         settings = base
@@ -387,7 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 live_settings = trunk_settings(base, fitted["live"][rec.subject], "live",
                                                fitted["review"][rec.subject])
             live_pred, _ = run_sitmon(rec, live_settings, live=True)
-            live_rows.append((rec.subject, case.copy, confusion(case.truth, live_pred)))
+            live_rows.append((rec.subject, case.copy, confusion(case.truth, live_pred),
+                              confusion(case.truth, run_stored(rec, live_settings))))
         peer_c: npt.NDArray[np.int64] | None = None
         peer_wall = float("nan")
         if rec.dataset == "wisdm" and not args.no_peer:
@@ -445,17 +457,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         live_sel = [r for r in live_rows if r[1] == copy]
         lc = sum((r[2] for r in live_sel), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
         print(f"casale   {copy:9} live sit_F1={fmt(sit_f1(lc))} acc3={fmt(acc3(lc))}   "
-              + " ".join(f"{subj}:{fmt(sit_f1(x))}/{fmt(acc3(x))}" for subj, _, x in live_sel))
+              + " ".join(f"{subj}:{fmt(sit_f1(x))}/{fmt(acc3(x))}" for subj, _, x, _ in live_sel))
         key = "live_casale" if copy == "original" else "live_casale_shuffled"
         summary[f"{key}_sit_f1"] = sit_f1(lc)
         summary[f"{key}_acc3"] = acc3(lc)
         print_confusion(f"casale {copy}, sitmon live", lc)
+    print("\nCasale chest as the daemon stores the day once the data ends (live, rewritten by the "
+          "re-learns' revisions; per file: sit_F1/acc3)")
+    for copy in ("original", "shuffled") if live_rows else ():
+        stored_sel = [r for r in live_rows if r[1] == copy]
+        sc = sum((r[3] for r in stored_sel), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
+        print(f"casale   {copy:9} stored sit_F1={fmt(sit_f1(sc))} acc3={fmt(acc3(sc))}   "
+              + " ".join(f"{subj}:{fmt(sit_f1(x))}/{fmt(acc3(x))}" for subj, _, _, x in stored_sel))
+        key = "stored_casale" if copy == "original" else "stored_casale_shuffled"
+        summary[f"{key}_sit_f1"] = sit_f1(sc)
+        summary[f"{key}_acc3"] = acc3(sc)
     print()
     order = ["casale_sit_f1", "casale_acc3", "wisdm_sit_f1", "peer_wisdm_sit_f1",
              "casale_shuffled_sit_f1", "casale_shuffled_acc3", "wisdm_acc3", "peer_wisdm_acc3",
              "wisdm_shuffled_sit_f1", "peer_wisdm_shuffled_sit_f1", "peer_wisdm_sit_f1_lie_as_sit",
              "live_casale_sit_f1", "live_casale_acc3", "live_casale_shuffled_sit_f1",
-             "live_casale_shuffled_acc3"]
+             "live_casale_shuffled_acc3", "stored_casale_sit_f1", "stored_casale_acc3",
+             "stored_casale_shuffled_sit_f1", "stored_casale_shuffled_acc3"]
     print(" ".join(f"{k}={summary[k]:.3f}" for k in order if k in summary))
     return 0
 

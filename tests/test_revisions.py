@@ -35,7 +35,8 @@ def standing_first_then_sitting() -> SampleBlock:
     """Standing (before any walk), sitting, a walk, then five more minutes of sitting: 720 s."""
     first = standing_first_day()
     g = (first.xyz - 2000.0) / 340.0
-    sitting = segment(g[200] / np.linalg.norm(g[200]), 300, seed=24)
+    seated = g[int(200 * RATE)]  # 200 s in: the sitting stretch
+    sitting = segment(seated / np.linalg.norm(seated), 300, seed=24)
     return recording([first.xyz, 2000.0 + 340.0 * sitting], start=1_700_000_000.0)
 
 
@@ -81,6 +82,8 @@ def test_the_stored_day_is_judged_again_after_each_relearn() -> None:
     events += out.events
     # At the end the whole day is judged as `sitmon classify` reviews the recording.
     assert stored == Tracker.bouts_of(classify_recording(block, Placement.CHEST), rules)
+    assert [(round(b.start - t0), round(b.end - t0), b.activity) for b in stored] == [
+        (0, 180, Activity.STAND), (180, 360, Activity.SIT), (360, 420, Activity.MOVE), (420, 720, Activity.SIT)]
     # Events are what was said live, revised or not.
     plain = Pipeline("w", Placement.CHEST, rules)
     plain.classifier.revise = False

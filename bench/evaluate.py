@@ -451,27 +451,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_confusion(f"{ds} {copy}, sitmon", c)
             if pc is not None:
                 print_confusion(f"{ds} {copy}, acti-motus", pc)
-    print("\nCasale chest judged live, as the daemon does (each second from what came before it, "
-          "re-learning every 5 min; per file: sit_F1/acc3)")
-    for copy in ("original", "shuffled") if live_rows else ():
-        live_sel = [r for r in live_rows if r[1] == copy]
-        lc = sum((r[2] for r in live_sel), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
-        print(f"casale   {copy:9} live sit_F1={fmt(sit_f1(lc))} acc3={fmt(acc3(lc))}   "
-              + " ".join(f"{subj}:{fmt(sit_f1(x))}/{fmt(acc3(x))}" for subj, _, x, _ in live_sel))
-        key = "live_casale" if copy == "original" else "live_casale_shuffled"
-        summary[f"{key}_sit_f1"] = sit_f1(lc)
-        summary[f"{key}_acc3"] = acc3(lc)
-        print_confusion(f"casale {copy}, sitmon live", lc)
-    print("\nCasale chest as the daemon stores the day once the data ends (live, rewritten by the "
-          "re-learns' revisions; per file: sit_F1/acc3)")
-    for copy in ("original", "shuffled") if live_rows else ():
-        stored_sel = [r for r in live_rows if r[1] == copy]
-        sc = sum((r[3] for r in stored_sel), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
-        print(f"casale   {copy:9} stored sit_F1={fmt(sit_f1(sc))} acc3={fmt(acc3(sc))}   "
-              + " ".join(f"{subj}:{fmt(sit_f1(x))}/{fmt(acc3(x))}" for subj, _, _, x in stored_sel))
-        key = "stored_casale" if copy == "original" else "stored_casale_shuffled"
-        summary[f"{key}_sit_f1"] = sit_f1(sc)
-        summary[f"{key}_acc3"] = acc3(sc)
+    # Per copy: the judgement as the daemon says it live, then the day as it stores it once the data
+    # ends (live, rewritten by the re-learns' revisions): columns 2 and 3 of `live_rows`.
+    for column, name, title in (
+            (2, "live", "Casale chest judged live, as the daemon does (each second from what came before it, "
+                        "re-learning every 5 min; per file: sit_F1/acc3)"),
+            (3, "stored", "Casale chest as the daemon stores the day once the data ends (live, rewritten by "
+                          "the re-learns' revisions; per file: sit_F1/acc3)")):
+        print(f"\n{title}")
+        for copy in ("original", "shuffled") if live_rows else ():
+            sel = [(r[0], r[column]) for r in live_rows if r[1] == copy]
+            pooled = sum((x for _, x in sel), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
+            print(f"casale   {copy:9} {name} sit_F1={fmt(sit_f1(pooled))} acc3={fmt(acc3(pooled))}   "
+                  + " ".join(f"{subj}:{fmt(sit_f1(x))}/{fmt(acc3(x))}" for subj, x in sel))
+            key = f"{name}_casale" if copy == "original" else f"{name}_casale_shuffled"
+            summary[f"{key}_sit_f1"] = sit_f1(pooled)
+            summary[f"{key}_acc3"] = acc3(pooled)
+            if name == "live":
+                print_confusion(f"casale {copy}, sitmon live", pooled)
     print()
     order = ["casale_sit_f1", "casale_acc3", "wisdm_sit_f1", "peer_wisdm_sit_f1",
              "casale_shuffled_sit_f1", "casale_shuffled_acc3", "wisdm_acc3", "peer_wisdm_acc3",

@@ -65,6 +65,20 @@ def _manager(world: EmulatedWorld, sink: CountingSink, clock: ManualClock, weara
     return WearableManager(wearables, sink, clock, world.scanner_backend, world.client_backend, timing)
 
 
+@contextlib.asynccontextmanager
+async def one_sitmon_streaming(seconds: float) -> AsyncIterator[
+        tuple[EmulatedSitmonSensor, CountingSink, ManualClock, WearableManager]]:
+    """One emulated sitmon sensor playing `seconds` of recording, managed and streaming (1000 samples in)."""
+    sensor = EmulatedSitmonSensor(RecordingSource(recording(seconds)))
+    clock = ManualClock(CLOCK_START)
+    sink = CountingSink(keep=False)
+    async with EmulatedWorld(clock, [sensor]) as world:
+        manager = _manager(world, sink, clock, [WearableSettings(name="w", kind="sitmon")])
+        async with running(manager):
+            await wait_for(lambda: sink.count >= 1000)
+            yield sensor, sink, clock, manager
+
+
 @pytest.mark.parametrize("kind", sorted(FAMILIES))
 async def test_ten_minutes_stream_equal_to_the_recording(kind):
     factory, rate, count_g = FAMILIES[kind]
@@ -127,18 +141,12 @@ async def test_twenty_disconnects_reconnect_report_gaps_and_do_not_grow_memory()
 
 
 async def test_silent_sensor_is_reconnected_after_the_data_timeout():
-    sensor = EmulatedSitmonSensor(RecordingSource(recording(3600)))
-    clock = ManualClock(CLOCK_START)
-    sink = CountingSink(keep=False)
-    async with EmulatedWorld(clock, [sensor]) as world:
-        manager = _manager(world, sink, clock, [WearableSettings(name="w", kind="sitmon")])
-        async with running(manager):
-            await wait_for(lambda: sink.count >= 1000)
-            sensor.stalled = True  # connected, but nothing arrives
-            clock.advance(TIMING.data_timeout_s + 1)
-            await wait_for(lambda: sensor.connections == 2)
-            sensor.stalled = False
-            await wait_for(lambda: manager.status()["w"].reconnects == 1 and len(sink.gaps) == 1)
+    async with one_sitmon_streaming(3600) as (sensor, sink, clock, manager):
+        sensor.stalled = True  # connected, but nothing arrives
+        clock.advance(TIMING.data_timeout_s + 1)
+        await wait_for(lambda: sensor.connections == 2)
+        sensor.stalled = False
+        await wait_for(lambda: manager.status()["w"].reconnects == 1 and len(sink.gaps) == 1)
     assert "no data for 10 s" in sink.errors
     start, end = sink.gaps[0]
     assert end - start > TIMING.data_timeout_s
@@ -220,12 +228,7 @@ async def test_a_sensor_that_connects_but_will_not_start_is_a_setup_failure(monk
         await real_start(self, client, deliver, fail)
 
     monkeypatch.setattr(SitmonDriver, "start", start_once_refused)
-    sensor = EmulatedSitmonSensor(RecordingSource(recording(600)))
-    clock = ManualClock(CLOCK_START)
-    sink = CountingSink(keep=False)
-    async with EmulatedWorld(clock, [sensor]) as world:
-        manager = _manager(world, sink, clock, [WearableSettings(name="w", kind="sitmon")])
-        async with running(manager):
-            await wait_for(lambda: sink.count >= 1000)
+    async with one_sitmon_streaming(600) as (sensor, sink, _clock, _manager):
+        pass
     assert sink.errors[0] == "setup failed: RuntimeError('configuration refused')"
     assert sensor.connections == 2

@@ -219,6 +219,15 @@ def _sway_score(lean: Number, log_sway: Number, norm: float, sit_deg: float, wei
     return (lean - sit_deg) / sit_deg + weight * (norm - log_sway)
 
 
+def _sway_norm(clusters: list[list[float]]) -> float | None:
+    """The wearer's sway norm: the mean log-sway of their still time (every mature cluster weighted
+    by its seconds); None with fewer than two mature clusters."""
+    mature = [k for k in clusters if k[3] >= SWAY_MATURE_SECONDS]
+    if len(mature) < 2:
+        return None
+    return sum(k[3] * k[4] for k in mature) / sum(k[3] for k in mature)
+
+
 def _follow(c: list[float], u0: float, u1: float, u2: float, w: float) -> None:
     """Move unit vector `c` towards (u0, u1, u2) by weight `w`, in place, and renormalise."""
     c0, c1, c2 = c[0] + w * (u0 - c[0]), c[1] + w * (u1 - c[1]), c[2] + w * (u2 - c[2])
@@ -707,11 +716,7 @@ class StreamClassifier:
             self._ref_seconds = learned.ref_seconds
         self._clusters = [list(k) for k in learned.clusters]
         self._cluster_offset = None
-        # The wearer's sway norm: the mean log-sway of their still time (every mature cluster
-        # weighted by its seconds).
-        mature = [k for k in learned.clusters if k[3] >= SWAY_MATURE_SECONDS]
-        self._norm = (sum(k[3] * k[4] for k in mature) / sum(k[3] for k in mature)
-                      if len(mature) >= 2 else None)
+        self._norm = _sway_norm(learned.clusters)
         self._sway_sit = st.review_sit_degrees
         self._sway_weight = st.review_sway_weight
         self._learn_scale = False
@@ -1072,8 +1077,8 @@ def _shift_verdicts(clusters: list[list[float]], u: np.ndarray, quiet: np.ndarra
     lean = np.degrees(np.arccos(np.clip(k_dir @ ref, -1.0, 1.0)))
     mature = seconds >= SWAY_MATURE_SECONDS
     score = (lean - sit_deg) / sit_deg
-    if mature.sum() >= 2:
-        norm = float((seconds * log_sway)[mature].sum() / seconds[mature].sum())
+    norm = _sway_norm(clusters)
+    if norm is not None:
         score = np.where(mature, _sway_score(lean, log_sway, norm, sit_deg, weight), score)
     sits = score > 0
     # Largest first, so that a posture follows the final verdict of the larger ones it shifts to.

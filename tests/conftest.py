@@ -13,8 +13,6 @@ from support import Subscriber
 from monitor.adapters.store import Store
 
 BROKER = ("127.0.0.1", 1883)
-REPO = Path(__file__).resolve().parent.parent
-DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture

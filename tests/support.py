@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -11,6 +12,25 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+
+
+def shared_data() -> Path:
+    """The shared labelled recordings (`shared/data` beside the checkout, as on CI).
+
+    `SITMON_SHARED_DATA` names another place. A clone made from a local checkout (`git clone . /tmp/x`)
+    finds them beside the checkout it was cloned from.
+    """
+    if named := os.environ.get("SITMON_SHARED_DATA"):
+        return Path(named)
+    repo = Path(__file__).resolve().parent.parent
+    beside = repo.parent / "shared" / "data"
+    if beside.is_dir():
+        return beside
+    origin = subprocess.run(["git", "-C", str(repo), "config", "--get", "remote.origin.url"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    if origin and "://" not in origin and Path(origin).is_dir():
+        return Path(origin).resolve().parent / "shared" / "data"
+    return beside
 
 
 def free_port() -> int:

@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from support import shared_data
 
 from monitor.cli import cli
 from monitor.recordings import RecordingFormat, read_recording
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+DATA = shared_data()
 FILES = [(p, "casale", "chest") for p in sorted((DATA / "uci-chest-casale").glob("*.csv.gz"))] + [
     (p, "wisdm", "pocket") for p in sorted((DATA / "wisdm2019-phone-accel").glob("*.txt.gz"))]
 ACTIVITIES = {"sit", "stand", "move", "lie", "unknown"}

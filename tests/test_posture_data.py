@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from support import shared_data
 
 import monitor.cli as cli_module
 from monitor.model import Activity, Placement, SampleBlock
 from monitor.posture import StreamClassifier, classify_recording
 from monitor.recordings import Recording, read_casale, read_wisdm
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = shared_data()
 CASALE = DATA / "uci-chest-casale" / "13.csv.gz"
 WISDM = DATA / "wisdm2019-phone-accel" / "data_1600_accel_phone.txt.gz"
 

@@ -233,7 +233,7 @@ def run_peer(rec: Recording) -> tuple[dict[int, str], float]:
     sensor worn the wrong way round. Units: g. Clock: the continuous copy (acti-motus needs time to
     increase).
     """
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]
     from actimotus import Activities, Features
 
     block = rec.block
@@ -452,18 +452,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             if pc is not None:
                 print_confusion(f"{ds} {copy}, acti-motus", pc)
     # Per copy: the judgement as the daemon says it live, then the day as it stores it once the data
-    # ends (live, rewritten by the re-learns' revisions): columns 2 and 3 of `live_rows`.
-    for column, name, title in (
-            (2, "live", "Casale chest judged live, as the daemon does (each second from what came before it, "
-                        "re-learning every 5 min; per file: sit_F1/acc3)"),
-            (3, "stored", "Casale chest as the daemon stores the day once the data ends (live, rewritten by "
-                          "the re-learns' revisions; per file: sit_F1/acc3)")):
+    # ends (live, rewritten by the re-learns' revisions): the last two columns of `live_rows`.
+    for name, title in (
+            ("live", "Casale chest judged live, as the daemon does (each second from what came before "
+                     "it, re-learning every 5 min; per file: sit_F1/acc3)"),
+            ("stored", "Casale chest as the daemon stores the day once the data ends (live, rewritten "
+                       "by the re-learns' revisions; per file: sit_F1/acc3)")):
         print(f"\n{title}")
         for copy in ("original", "shuffled") if live_rows else ():
-            sel = [(r[0], r[column]) for r in live_rows if r[1] == copy]
-            pooled = sum((x for _, x in sel), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
+            files = [(r[0], r[2] if name == "live" else r[3]) for r in live_rows if r[1] == copy]
+            pooled = sum((x for _, x in files), np.zeros((len(TRUTH), len(PRED)), dtype=np.int64))
             print(f"casale   {copy:9} {name} sit_F1={fmt(sit_f1(pooled))} acc3={fmt(acc3(pooled))}   "
-                  + " ".join(f"{subj}:{fmt(sit_f1(x))}/{fmt(acc3(x))}" for subj, x in sel))
+                  + " ".join(f"{subj}:{fmt(sit_f1(x))}/{fmt(acc3(x))}" for subj, x in files))
             key = f"{name}_casale" if copy == "original" else f"{name}_casale_shuffled"
             summary[f"{key}_sit_f1"] = sit_f1(pooled)
             summary[f"{key}_acc3"] = acc3(pooled)

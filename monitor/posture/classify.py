@@ -21,7 +21,9 @@ How a second is judged (docs/classification.md has the full story and the number
    day, all at once and without regard to order; a whole recording is reviewed the same way
    (`classify_recording`, `learn_recording`) and then judged again from its first second. Both
    take a small posture that the trunk keeps shifting to and from larger ones within seconds for
-   what those are (`_shift_verdicts`): shifting in the chair is not standing up.
+   what those are (`_shift_verdicts`): shifting in the chair is not standing up. For the same
+   reason a brief change between sitting and standing that no movement led into or out of is
+   taken back (`_without_still_changes`): getting up from a chair moves the body.
 5. Smoothing: each second's output is the majority of the raw judgements in a window of
    `2 * delay + 1` seconds centred on it, so a second is emitted `delay` seconds after it ends
    (bounded look-ahead; `flush()` emits the rest). A fidget of a few seconds is not a change.
@@ -70,6 +72,11 @@ SHIFT_MAX_DEGREES = 20.0
 SHIFT_SHARE = 0.2
 SHIFT_AGREE = 0.75
 CLUSTER_FIELDS = 9  # see StreamClassifier._clusters
+# Judged afterwards (a review, a revision): a change between sitting and standing that no movement
+# led into or out of, within this many seconds either side, is a shift if what it changed to
+# lasts no longer than this and less than the stretches on both sides of it.
+STILL_CHANGE_EDGE = 2
+STILL_CHANGE_MAX_SECONDS = 120
 MOVE_MAX_TILT_DEGREES = 35.0  # moving with the segment further than this from upright is a fidget
 THIGH_LIE_ROLL_DEGREES = 65.0
 MIN_REFERENCE_SEPARATION_DEGREES = 6.0
@@ -734,9 +741,8 @@ class StreamClassifier:
         self._adopt(learned, keep_learning=True)
         if self.revise:
             # What was judged live before this re-learn knew less; judged again as a review would.
-            reviewer = StreamClassifier(self.placement, origin=self._origin, calibration=self.calibration,
-                                        settings=self.settings, learned=learned)
-            self._revision = reviewer._judge(stats, final=True)
+            self._revision = _reviewed(stats, learned, self.placement, self._origin, self.calibration,
+                                       self.settings)
         self._next_relearn = self._seen + max(self.settings.relearn_every,
                                               min(RELEARN_MAX_EVERY, len(stats) // 10))
 
@@ -904,10 +910,71 @@ def classify_recording(block: SampleBlock, placement: Placement, *,
         return classify_recording(block, placement, calibration=calibration, settings=settings, review=False)
     stats, first = seconds
     learned = learn_seconds(stats, first, placement, calibration=calibration, settings=settings)
+    return _reviewed(stats, learned, placement, origin, calibration, settings)
+
+
+def _reviewed(stats: SecondStats, learned: Learned, placement: Placement, origin: float | None,
+              calibration: Calibration | None, settings: Settings | None) -> list[PostureState]:
+    """Every second of `stats` judged with what they taught (`learned`), as a review judges them."""
     # The second pass judges the same per-second statistics (measured from the same prior offset).
     second = StreamClassifier(placement, origin=origin, calibration=calibration, settings=settings,
                               learned=learned)
-    return second._judge(stats, final=True)
+    states = second._judge(stats, final=True)
+    return _without_still_changes(states, stats, learned.scale, second.settings.move_g)
+
+
+def _without_still_changes(states: list[PostureState], stats: SecondStats, scale: GravityScale,
+                           move_g: float) -> list[PostureState]:
+    """`states` (one per row of `stats`) with brief still changes between sit and stand taken back.
+
+    Getting up from a chair or sitting down moves the body: the trunk leans forward and the body
+    rises or lowers, above `move_g` of spread for a second or two. So a stretch judged standing
+    among sitting (or sitting among standing) that was entered and left without any movement
+    (every second within `STILL_CHANGE_EDGE` of both changes quiet, the trunk turning less than
+    `SHIFT_MAX_DEGREES` across each), and that is shorter than the stretches on both sides of it
+    and at most `STILL_CHANGE_MAX_SECONDS`, is a shift in the chair (or of the feet), not a change
+    of activity: it takes the verdict around it. Judged on the stretches as they were found, so
+    the result does not depend on the order they are looked at in. Its seconds then have
+    confidence 0.5: what surrounds them decided.
+    """
+    n = len(states)
+    if n < 3:
+        return states
+    assert n == len(stats), "one state per second of the statistics"
+    act = np.array([ACTIVITIES.index(s.activity) for s in states])
+    sec = stats.sec
+    cut = np.flatnonzero((act[1:] != act[:-1]) | (sec[1:] != sec[:-1] + 1)) + 1
+    starts = np.concatenate([[0], cut])
+    ends = np.append(cut, n)
+    lengths = ends - starts
+    run_act = act[starts]
+    g = stats.means - np.asarray(scale.offset)
+    u = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-300)
+    quiet = stats.spread / scale.radius < move_g
+    cos_max = math.cos(math.radians(SHIFT_MAX_DEGREES))
+    e = STILL_CHANGE_EDGE
+
+    def still_change(i: int) -> bool:
+        """Whether the change between rows i - 1 and i came with no movement around it."""
+        lo, hi = i - e, i + e
+        return (lo >= 0 and hi <= n and int(sec[hi - 1] - sec[lo]) == hi - 1 - lo
+                and bool(quiet[lo:hi].all()) and float(u[i - 1] @ u[i]) >= cos_max)
+
+    out = list(states)
+    for k in range(1, len(starts) - 1):
+        a, b, length = int(starts[k]), int(ends[k]), int(lengths[k])
+        here = int(run_act[k])
+        if here not in (SIT, STAND) or length > STILL_CHANGE_MAX_SECONDS:
+            continue
+        around = STAND if here == SIT else SIT
+        if (run_act[k - 1] != around or run_act[k + 1] != around
+                or lengths[k - 1] <= length or lengths[k + 1] <= length):
+            continue
+        if still_change(a) and still_change(b):
+            posture = states[a - 1].posture if around == SIT else Posture.UNKNOWN
+            for i in range(a, b):
+                out[i] = PostureState(states[i].t, ACTIVITIES[around], posture, 0.5)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from evaluate import (
     sit_f1,
 )
 
-from monitor.posture import Settings, StreamClassifier, classify_recording, learn_recording
+from monitor.posture import Settings, classify_recording, learn_recording
 from monitor.posture.classify import SWAY_JOIN_COS
 
 Matrix = npt.NDArray[np.int64]
@@ -78,8 +78,8 @@ def judged(rec: Recording, settings: Settings, truth: dict[int, str] | None) -> 
             if sits + others:
                 k[8] = 1.0 if sits > others else -1.0
     origin = float(rec.block.t[0])
-    classifier = StreamClassifier(rec.placement, origin=origin, settings=settings, learned=learned)
-    return {round(s.t - origin): s.activity.value for s in [*classifier.push(rec.block), *classifier.flush()]}
+    states = classify_recording(rec.block, rec.placement, settings=settings, learned=learned)
+    return {round(s.t - origin): s.activity.value for s in states}
 
 
 def only_stand_move_wrong(c: Matrix) -> Matrix:
@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             origin = float(rec.block.t[0])
             same = {round(s.t - origin): s.activity.value
                     for s in classify_recording(rec.block, rec.placement, settings=settings)}
-            if same != review:  # the seam this uses must judge exactly as `sitmon classify` does
+            if same != review:  # handed the same first pass, the review must not change
                 raise SystemExit(f"subject {rec.subject}: the review differs from classify_recording")
             shipped += confusion(truth, review)
             oracle += confusion(truth, judged(rec, settings, truth))

@@ -252,6 +252,8 @@ def test_review_judges_what_came_before_the_first_walk() -> None:
     assert share(live, 5, 175, Activity.SIT) > 0.95
     assert max(s.confidence for s in live[5:175]) <= 0.35
     assert classify_recording(block, Placement.CHEST) == reviewed  # deterministic
+    # Handed the first pass, the review judges the same.
+    assert classify_recording(block, Placement.CHEST, learned=learn_recording(block, Placement.CHEST)) == reviewed
 
 
 def test_review_is_only_for_trunk_sensors() -> None:

@@ -890,14 +890,15 @@ class StreamClassifier:
 
 def classify_recording(block: SampleBlock, placement: Placement, *,
                        calibration: Calibration | None = None, settings: Settings | None = None,
-                       review: bool | None = None) -> list[PostureState]:
+                       review: bool | None = None, learned: Learned | None = None) -> list[PostureState]:
     """Classify a whole recording.
 
     With `review` (the default for trunk sensors) the recording is read twice: a first pass learns
     the units, the upright reference and the still postures from all of it, and a second pass
     judges every second with that knowledge, so the result does not depend on the order the
-    wearer did things in. Without it, the output is identical to streaming the samples through
-    `StreamClassifier`, as the daemon does live.
+    wearer did things in. `learned` (what `learn_recording` gave for this recording, perhaps
+    altered by a bench) stands in for the first pass. Without `review`, the output is identical
+    to streaming the samples through `StreamClassifier`, as the daemon does live.
     """
     origin = float(block.t[0]) if len(block) else None
     if review is None:
@@ -909,7 +910,8 @@ def classify_recording(block: SampleBlock, placement: Placement, *,
     if seconds is None:  # no second can decide the units: nothing to learn, judged as it streams
         return classify_recording(block, placement, calibration=calibration, settings=settings, review=False)
     stats, first = seconds
-    learned = learn_seconds(stats, first, placement, calibration=calibration, settings=settings)
+    if learned is None:
+        learned = learn_seconds(stats, first, placement, calibration=calibration, settings=settings)
     return _reviewed(stats, learned, placement, origin, calibration, settings)
 
 

@@ -429,6 +429,7 @@ def test_a_still_change_to_standing_and_back_is_a_shift() -> None:
     reviewed = classify_recording(block, Placement.CHEST)
     assert share(reviewed, 60, len(reviewed), Activity.SIT) > 0.99
     assert {s.confidence for s in reviewed[365:445]} == {0.5}
+    assert {s.posture for s in reviewed[365:445]} == {reviewed[355].posture} == {Posture.UPRIGHT}
     live = classify_recording(block, Placement.CHEST, review=False)
     assert share(live, 365, 445, Activity.STAND) > 0.95
     # Not when the change lasts longer than what surrounds it: a standing stretch of 400 s.

@@ -74,6 +74,18 @@ class TimelineBoutModel(BaseModel):
     posture: str
 
 
+class RevisionModel(BaseModel):
+    """The stored day judged again (a chest or back sensor re-learned the wearer): made at `t`,
+    over [start, end)."""
+
+    t: str
+    start: str
+    end: str
+    changed_seconds: int
+    sitting_seconds_before: int
+    sitting_seconds_after: int
+
+
 class DayModel(BaseModel):
     wearer: str
     date: date
@@ -82,6 +94,7 @@ class DayModel(BaseModel):
     current: CurrentModel
     prompts: list[PromptModel]
     bouts: list[TimelineBoutModel] = []
+    revisions: list[RevisionModel] = []
 
 
 class TodayModel(DayModel):
@@ -219,6 +232,10 @@ def day_model(data: queries.DayDetail, wearer: str, tz: tzinfo | None, with_bout
                  for p in data.prompts],
         bouts=[TimelineBoutModel(start=iso(b.start, tz), end=iso(b.end, tz), activity=b.activity.value,
                                  posture=b.posture.value) for b in data.bouts] if with_bouts else [],
+        revisions=[RevisionModel(t=iso(r.t, tz), start=iso(r.start, tz), end=iso(r.end, tz),
+                                 changed_seconds=round(r.changed_seconds),
+                                 sitting_seconds_before=round(r.sitting_before),
+                                 sitting_seconds_after=round(r.sitting_after)) for r in data.revisions],
     )
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
 
-from monitor.adapters.store import Store
+from monitor.adapters.store import Store, StoredRevision
 from monitor.model import Activity, Bout, Event, EventType, Posture
 from monitor.schema import bouts as bouts_table
 from monitor.schema import events as events_table
@@ -43,6 +43,7 @@ class DayDetail:
     signals: DaySignals
     upright_seconds: float
     slumped_seconds: float
+    revisions: list[StoredRevision] = field(default_factory=list)  # the day judged again, oldest first
 
 
 def local_date(t: float, tz: tzinfo | None) -> date:
@@ -96,7 +97,8 @@ def day_detail(store: Store, wearer: str, day: date, now: float, tz: tzinfo | No
     totals = day_totals(bouts, events, start, end, streak)
     upright, slumped = _posture_seconds(bouts, start, end)
     return DayDetail(day, now, totals, snapshot, streak, bouts, _prompt_rows(events), events,
-                     day_signals(bouts, events, start, end, streak), upright, slumped)
+                     day_signals(bouts, events, start, end, streak), upright, slumped,
+                     store.revisions_between(wearer, start, end))
 
 
 def today(store: Store, wearer: str, now: float, tz: tzinfo | None) -> DayDetail:

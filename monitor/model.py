@@ -6,6 +6,7 @@ here reads a clock.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -106,6 +107,42 @@ def revised(bouts: list[Bout], revision: Revision) -> list[Bout]:
     out.extend(revision.bouts)
     out.sort(key=lambda b: b.start)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionChange:
+    """What a revision changed in its span: the seconds now judged another activity, and the
+    seconds of sitting before and after."""
+
+    changed_seconds: float
+    sitting_before: float
+    sitting_after: float
+
+
+def revision_change(old: list[Bout], revision: Revision) -> RevisionChange:
+    """How `revision` changes the stored `old` bouts inside its span (a second no bout covered
+    counts as changed once one does). Both lists are taken in time order, without overlaps."""
+    lo, hi = revision.start, revision.end
+    before = sorted((b for b in old if b.end > lo and b.start < hi), key=lambda b: b.start)
+    after = sorted((b for b in revision.bouts if b.end > lo and b.start < hi), key=lambda b: b.start)
+    edges = sorted({lo, hi, *(min(max(x, lo), hi) for b in (*before, *after) for x in (b.start, b.end))})
+    changed = 0.0
+    i = j = 0
+    for a, z in itertools.pairwise(edges):
+        mid = (a + z) / 2
+        while i < len(before) and before[i].end <= mid:
+            i += 1
+        while j < len(after) and after[j].end <= mid:
+            j += 1
+        was = before[i].activity if i < len(before) and before[i].start <= mid else None
+        now = after[j].activity if j < len(after) and after[j].start <= mid else None
+        if was is not now:
+            changed += z - a
+
+    def sitting(bouts: list[Bout]) -> float:
+        return float(sum(min(b.end, hi) - max(b.start, lo) for b in bouts if b.activity is Activity.SIT))
+
+    return RevisionChange(changed, sitting(before), sitting(after))
 
 
 class EventType(StrEnum):

@@ -18,6 +18,22 @@ bouts = Table(
 )
 Index("ix_bouts_wearer_end", bouts.c.wearer, bouts.c.end)
 
+# The stored day judged again: one row per revision that changed something (`monitor.model.Revision`),
+# so the dashboard can say when and how much. `t` is when it was made (the newest second judged then).
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("wearer", String(64), nullable=False),
+    Column("t", Float, nullable=False),
+    Column("start", Float, nullable=False),
+    Column("end", Float, nullable=False),
+    Column("changed_seconds", Float, nullable=False),
+    Column("sitting_before", Float, nullable=False),
+    Column("sitting_after", Float, nullable=False),
+)
+Index("ix_revisions_wearer_end", revisions.c.wearer, revisions.c.end)
+
 events = Table(
     "events",
     metadata,

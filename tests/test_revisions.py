@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from fastapi.testclient import TestClient
 from pg_support import pg_schema
 from sqlalchemy import insert
 from sqlalchemy.exc import OperationalError
 from test_posture_classify import RATE, recording, segment, standing_first_day
 
+from dashboard.app import create_app
 from monitor.adapters.store import Store
 from monitor.adapters.store_guard import GuardedWriter
 from monitor.clock import ManualClock
@@ -133,6 +135,14 @@ def test_the_daemon_rewrites_the_stored_day_and_its_totals(tmp_path: Path) -> No
     # Rewritten, the stored bouts still tile the time once: none overlap.
     assert all(a.end <= b.start for a, b in pairwise(bouts))
     assert daemon.today().standing_seconds > 170
+    # Each revision that changed the day is noted, and the dashboard says so.
+    notes = store.revisions_between("w", t0, t0 + 720)
+    assert notes and all(n.changed_seconds > 0 for n in notes)
+    assert notes[0].sitting_after < notes[0].sitting_before  # live took the standing for sitting
+    client = TestClient(create_app(store, settings, clock))
+    assert "Judged again" in client.get("/").text
+    assert [r["changed_seconds"] for r in client.get("/api/v1/today").json()["revisions"]] == [
+        round(n.changed_seconds) for n in notes]
     store.close()
 
 

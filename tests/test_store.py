@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from pg_support import pg_schema
 from sqlalchemy import inspect, text
 
+from monitor.adapters.retention import prune
 from monitor.adapters.store import MIGRATIONS, Store
 from monitor.model import Activity, Bout, Event, EventType, Posture, Revision, revised
 from monitor.summary import day_totals
@@ -148,3 +149,28 @@ def test_a_revision_replaces_the_bouts_of_its_span_and_cuts_those_across_its_edg
     assert stored == revised(revised(
         [Bout(T0, T0 + 100, sit, up), Bout(T0 + 100, T0 + 200, stand, Posture.UNKNOWN),
          Bout(T0 + 200, T0 + 300, sit, up), Bout(T0 + 300, T0 + 310, stand, Posture.UNKNOWN)], again), inside)
+
+
+def test_a_revision_that_changes_the_day_is_noted_for_the_dashboard(store):
+    sit, stand, up = Activity.SIT, Activity.STAND, Posture.UPRIGHT
+    store.record("ann", [Bout(T0, T0 + 100, sit, up), Bout(T0 + 100, T0 + 200, stand, Posture.UNKNOWN)], [], None)
+    store.record("bob", [Bout(T0, T0 + 200, sit, up)], [], None)
+    # Judged the same again (only the posture differs): nothing to say.
+    same = Revision(T0, T0 + 200, (Bout(T0, T0 + 100, sit, Posture.SLUMPED),
+                                   Bout(T0 + 100, T0 + 200, stand, Posture.UNKNOWN)))
+    store.record("ann", [], [], None, revisions=[same])
+    assert store.revisions_between("ann", T0, T0 + 400) == []
+    # The last 40 s of the sitting were standing, and a gap no bout covered is now sitting.
+    again = Revision(T0 + 50, T0 + 260, (Bout(T0 + 50, T0 + 60, sit, up),
+                                         Bout(T0 + 60, T0 + 200, stand, Posture.UNKNOWN),
+                                         Bout(T0 + 200, T0 + 260, sit, up)))
+    store.record("ann", [], [], None, revisions=[again])
+    [note] = store.revisions_between("ann", T0, T0 + 400)
+    assert (note.start, note.end, note.changed_seconds) == (T0 + 50, T0 + 260, 40 + 60)
+    assert (note.sitting_before, note.sitting_after) == (50, 10 + 60)
+    assert note.t == T0 + 260  # a step without a snapshot: the revision's end
+    assert store.revisions_between("ann", T0 + 300, T0 + 400) == []
+    assert store.revisions_between("bob", T0, T0 + 400) == []
+    # Retention forgets the notes with the bouts they were about.
+    prune(store, None, now=T0 + 3 * 86_400, keep_days=1, raw_keep_days=0)
+    assert store.revisions_between("ann", T0, T0 + 400) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.model import Activity, Bout, Event, EventType, Posture, Revision, revised
+from monitor.model import Activity, Bout, Event, EventType, Posture, Revision, revised, revision_change
 from monitor.prompts import PrompterSnapshot
 from monitor.schema import bouts, calibrations, events, live_state
+from monitor.schema import revisions as revisions_table
 from monitor.tracker import TrackerSnapshot
 
 log = logging.getLogger(__name__)
@@ -81,8 +83,21 @@ def _bout_row(wearer: str, b: Bout) -> dict[str, Any]:
             "posture": b.posture.value}
 
 
-def _revise_in(conn: Connection, wearer: str, revision: Revision) -> None:
-    """Replace the stored bouts of the revision's span (bouts reaching beyond it are cut at its edges)."""
+@dataclass(frozen=True, slots=True)
+class StoredRevision:
+    """A revision that changed the stored day: made at `t`, over [start, end)."""
+
+    t: float
+    start: float
+    end: float
+    changed_seconds: float
+    sitting_before: float
+    sitting_after: float
+
+
+def _revise_in(conn: Connection, wearer: str, revision: Revision, at: float) -> None:
+    """Replace the stored bouts of the revision's span (bouts reaching beyond it are cut at its
+    edges) and, if that changed anything, log it as made at `at`."""
     rows = conn.execute(select(bouts).where(bouts.c.wearer == wearer, bouts.c.end > revision.start,
                                             bouts.c.start < revision.end)).all()
     if rows:
@@ -91,6 +106,11 @@ def _revise_in(conn: Connection, wearer: str, revision: Revision) -> None:
     new_rows = [_bout_row(wearer, b) for b in revised(old, revision)]
     if new_rows:
         conn.execute(insert(bouts), new_rows)
+    change = revision_change(old, revision)
+    if change.changed_seconds > 0:
+        conn.execute(insert(revisions_table).values(
+            wearer=wearer, t=at, start=revision.start, end=revision.end, changed_seconds=change.changed_seconds,
+            sitting_before=change.sitting_before, sitting_after=change.sitting_after))
 
 
 def record_in(conn: Connection, wearer: str, new_bouts: Iterable[Bout], new_events: Iterable[Event],
@@ -101,7 +121,8 @@ def record_in(conn: Connection, wearer: str, new_bouts: Iterable[Bout], new_even
     if bout_rows:
         conn.execute(insert(bouts), bout_rows)
     for revision in revisions:
-        _revise_in(conn, wearer, revision)
+        at = snapshot.last_t + 1.0 if snapshot is not None and snapshot.last_t is not None else revision.end
+        _revise_in(conn, wearer, revision, max(at, revision.end))
     stored: list[str] = []
     for row in (_event_row(e) for e in new_events):
         # An event already stored (same deterministic id) is not stored twice, even when another
@@ -165,6 +186,15 @@ class Store:
                  .order_by(bouts.c.start))
         with self.engine.connect() as conn:
             return [Bout(r.start, r.end, Activity(r.activity), Posture(r.posture)) for r in conn.execute(query)]
+
+    def revisions_between(self, wearer: str, start: float, end: float) -> list[StoredRevision]:
+        """The revisions that changed something in [start, end), oldest first."""
+        r = revisions_table.c
+        query = (select(revisions_table).where(r.wearer == wearer, r.end > start, r.start < end)
+                 .order_by(r.t, r.id))
+        with self.engine.connect() as conn:
+            return [StoredRevision(m["t"], m["start"], m["end"], m["changed_seconds"], m["sitting_before"],
+                                   m["sitting_after"]) for m in conn.execute(query).mappings()]
 
     def events_between(self, wearer: str, start: float, end: float,
                        types: Iterable[EventType] | None = None) -> list[Event]:

@@ -111,22 +111,26 @@ def revised(bouts: list[Bout], revision: Revision) -> list[Bout]:
 
 @dataclass(frozen=True, slots=True)
 class RevisionChange:
-    """What a revision changed in its span: the seconds now judged another activity, and the
-    seconds of sitting before and after."""
+    """What a revision changed: [start, end) runs from the first to the last second it judged
+    another activity (empty when it changed none), `changed_seconds` of them in all, and the
+    seconds of sitting in that stretch before and after."""
 
+    start: float
+    end: float
     changed_seconds: float
     sitting_before: float
     sitting_after: float
 
 
 def revision_change(old: list[Bout], revision: Revision) -> RevisionChange:
-    """How `revision` changes the stored `old` bouts inside its span (a second no bout covered
-    counts as changed once one does). Both lists are taken in time order, without overlaps."""
+    """How `revision` changes the stored `old` bouts (a second no bout covered counts as changed
+    once one does). Both lists are taken in time order, without overlaps."""
     lo, hi = revision.start, revision.end
     before = sorted((b for b in old if b.end > lo and b.start < hi), key=lambda b: b.start)
     after = sorted((b for b in revision.bouts if b.end > lo and b.start < hi), key=lambda b: b.start)
     edges = sorted({lo, hi, *(min(max(x, lo), hi) for b in (*before, *after) for x in (b.start, b.end))})
     changed = 0.0
+    first, last = hi, lo
     i = j = 0
     for a, z in itertools.pairwise(edges):
         mid = (a + z) / 2
@@ -138,11 +142,15 @@ def revision_change(old: list[Bout], revision: Revision) -> RevisionChange:
         now = after[j].activity if j < len(after) and after[j].start <= mid else None
         if was is not now:
             changed += z - a
+            first, last = min(first, a), max(last, z)
+    if not changed:
+        return RevisionChange(lo, lo, 0.0, 0.0, 0.0)
 
     def sitting(bouts: list[Bout]) -> float:
-        return float(sum(min(b.end, hi) - max(b.start, lo) for b in bouts if b.activity is Activity.SIT))
+        return float(sum(max(0.0, min(b.end, last) - max(b.start, first))
+                         for b in bouts if b.activity is Activity.SIT))
 
-    return RevisionChange(changed, sitting(before), sitting(after))
+    return RevisionChange(first, last, changed, sitting(before), sitting(after))
 
 
 class EventType(StrEnum):

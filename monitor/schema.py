@@ -18,8 +18,9 @@ bouts = Table(
 )
 Index("ix_bouts_wearer_end", bouts.c.wearer, bouts.c.end)
 
-# The stored day judged again: one row per revision that changed something (`monitor.model.Revision`),
-# so the dashboard can say when and how much. `t` is when it was made (the newest second judged then).
+# The stored day judged again: one row per revision that changed an activity (`monitor.model.Revision`),
+# so the dashboard can say when and how much. `t` is when it was made (the newest second judged then);
+# [start, end) runs from the first to the last second it changed.
 revisions = Table(
     "revisions",
     metadata,

@@ -166,10 +166,11 @@ def test_a_revision_that_changes_the_day_is_noted_for_the_dashboard(store):
                                          Bout(T0 + 200, T0 + 260, sit, up)))
     store.record("ann", [], [], None, revisions=[again])
     [note] = store.revisions_between("ann", T0, T0 + 400)
-    assert (note.start, note.end, note.changed_seconds) == (T0 + 50, T0 + 260, 40 + 60)
-    assert (note.sitting_before, note.sitting_after) == (50, 10 + 60)
+    # From the first to the last second changed, and the sitting in that stretch.
+    assert (note.start, note.end, note.changed_seconds) == (T0 + 60, T0 + 260, 40 + 60)
+    assert (note.sitting_before, note.sitting_after) == (40, 60)
     assert note.t == T0 + 260  # a step without a snapshot: the revision's end
-    assert store.revisions_between("ann", T0 + 300, T0 + 400) == []
+    assert store.revisions_between("ann", T0 + 300, T0 + 400) == store.revisions_between("ann", T0, T0 + 60) == []
     assert store.revisions_between("bob", T0, T0 + 400) == []
     # Retention forgets the notes with the bouts they were about.
     prune(store, None, now=T0 + 3 * 86_400, keep_days=1, raw_keep_days=0)

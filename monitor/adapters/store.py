@@ -85,7 +85,8 @@ def _bout_row(wearer: str, b: Bout) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class StoredRevision:
-    """A revision that changed the stored day: made at `t`, over [start, end)."""
+    """A revision that changed the stored day: made at `t`; [start, end) runs from the first to
+    the last second it changed (see `monitor.model.RevisionChange`)."""
 
     t: float
     start: float
@@ -109,7 +110,7 @@ def _revise_in(conn: Connection, wearer: str, revision: Revision, at: float) -> 
     change = revision_change(old, revision)
     if change.changed_seconds > 0:
         conn.execute(insert(revisions_table).values(
-            wearer=wearer, t=at, start=revision.start, end=revision.end, changed_seconds=change.changed_seconds,
+            wearer=wearer, t=at, start=change.start, end=change.end, changed_seconds=change.changed_seconds,
             sitting_before=change.sitting_before, sitting_after=change.sitting_after))
 
 

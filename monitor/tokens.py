@@ -16,7 +16,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Column, Engine, Float, MetaData, String, Table, delete, insert, select
+from sqlalchemy import Column, Engine, Float, MetaData, String, Table, delete, select
+
+from monitor.adapters.store import upsert
 
 metadata = MetaData()
 
@@ -68,12 +70,11 @@ def add(engine: Engine, role: Role, name: str, now: float) -> str:
     """Make a new token for (role, name), replacing any earlier one; return it (it is not stored)."""
     check_name(name)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    digests = {"token_digest": _digest(token), "session_digest": _digest(session_value(token)), "created": now}
     with engine.begin() as conn:
-        conn.execute(delete(dashboard_tokens).where(dashboard_tokens.c.role == role,
-                                                    dashboard_tokens.c.name == name))
-        conn.execute(insert(dashboard_tokens).values(
-            role=role, name=name, token_digest=_digest(token), session_digest=_digest(session_value(token)),
-            created=now))
+        # One statement, so that two processes adding the same name at once cannot collide.
+        stmt = upsert(conn)(dashboard_tokens).values(role=role, name=name, **digests)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["role", "name"], set_=digests))
     return token
 
 

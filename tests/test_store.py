@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from pg_support import pg_schema
 from sqlalchemy import inspect, text
 
+from monitor import tokens
 from monitor.adapters.retention import prune
 from monitor.adapters.store import MIGRATIONS, Store
 from monitor.model import Activity, Bout, Event, EventType, Posture, Revision, revised
@@ -82,6 +83,51 @@ def _open_concurrently(store_url: str, workers: int) -> None:
     for thread in threads:
         thread.join(60)
     assert errors == []
+
+
+def test_two_writers_saving_one_calibration_at_once_do_not_collide(store):
+    # A central worker and an operator's `sitmon calibrate` may save the same wearable together.
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def save(k: int) -> None:
+        try:
+            start.wait(10)
+            for i in range(40):
+                store.save_calibration("ann", "chest", T0 + i, {"writer": k, "i": i})
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(k,)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert store.calibration("ann", "chest")["i"] == 39
+
+
+def test_two_processes_adding_one_token_at_once_do_not_collide(store):
+    errors: list[BaseException] = []
+    made: list[str] = []
+    start = threading.Barrier(2)
+
+    def add() -> None:
+        try:
+            start.wait(10)
+            made.extend(tokens.add(store.engine, "wearer", "ann", T0) for _ in range(40))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert tokens.listed(store.engine) == [("wearer", "ann", T0)]
+    # Exactly one of the tokens handed out still opens the dashboard: the last one written.
+    assert sum(tokens.by_token(store.engine, t) is not None for t in made) == 1
 
 
 def test_a_restart_keeps_todays_totals_and_the_streak(store_url):

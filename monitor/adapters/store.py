@@ -209,10 +209,12 @@ class Store:
                 for m in (r._mapping for r in rows)]
 
     def save_calibration(self, wearer: str, wearable: str, t: float, data: dict[str, Any]) -> None:
+        # One statement, so that two writers saving the same wearable at once cannot collide.
+        values = {"wearer": wearer, "wearable": wearable, "t": t, "data": data}
         with self.engine.begin() as conn:
-            conn.execute(delete(calibrations).where(calibrations.c.wearer == wearer,
-                                                    calibrations.c.wearable == wearable))
-            conn.execute(insert(calibrations).values(wearer=wearer, wearable=wearable, t=t, data=data))
+            stmt = upsert(conn)(calibrations).values(values)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["wearer", "wearable"],
+                                                    set_={"t": t, "data": data}))
 
     def calibration(self, wearer: str, wearable: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

@@ -11,6 +11,7 @@ import contextlib
 import gc
 import tracemalloc
 from collections.abc import AsyncIterator
+from typing import TypeVar
 
 import numpy as np
 import pytest
@@ -65,18 +66,25 @@ def _manager(world: EmulatedWorld, sink: CountingSink, clock: ManualClock, weara
     return WearableManager(wearables, sink, clock, world.scanner_backend, world.client_backend, timing)
 
 
+P = TypeVar("P", bound=EmulatedPeripheral)
+
+
 @contextlib.asynccontextmanager
-async def one_sitmon_streaming(seconds: float) -> AsyncIterator[
-        tuple[EmulatedSitmonSensor, CountingSink, ManualClock, WearableManager]]:
-    """One emulated sitmon sensor playing `seconds` of recording, managed and streaming (1000 samples in)."""
-    sensor = EmulatedSitmonSensor(RecordingSource(recording(seconds)))
+async def one_streaming(sensor: P, kind: str) -> AsyncIterator[tuple[P, CountingSink, ManualClock, WearableManager]]:
+    """One emulated sensor of `kind`, managed and streaming (1000 samples in)."""
     clock = ManualClock(CLOCK_START)
     sink = CountingSink(keep=False)
     async with EmulatedWorld(clock, [sensor]) as world:
-        manager = _manager(world, sink, clock, [WearableSettings(name="w", kind="sitmon")])
+        manager = _manager(world, sink, clock, [WearableSettings(name="w", kind=kind)])
         async with running(manager):
             await wait_for(lambda: sink.count >= 1000)
             yield sensor, sink, clock, manager
+
+
+def one_sitmon_streaming(seconds: float) -> contextlib.AbstractAsyncContextManager[
+        tuple[EmulatedSitmonSensor, CountingSink, ManualClock, WearableManager]]:
+    """One emulated sitmon sensor playing `seconds` of recording, managed and streaming."""
+    return one_streaming(EmulatedSitmonSensor(RecordingSource(recording(seconds))), "sitmon")
 
 
 @pytest.mark.parametrize("kind", sorted(FAMILIES))
@@ -196,19 +204,14 @@ def test_unknown_kind_is_refused():
 
 
 async def test_polar_stream_stopped_by_the_sensor_restarts():
-    sensor = EmulatedPolarH10(RecordingSource(recording(600)))
-    clock = ManualClock(CLOCK_START)
-    sink = CountingSink(keep=False)
-    async with EmulatedWorld(clock, [sensor]) as world:
-        manager = _manager(world, sink, clock, [WearableSettings(name="w", kind="polar-h10")])
-        async with running(manager):
-            await wait_for(lambda: sink.count >= 1000)
-            sensor.stop_stream()
-            # "online measurement stopped" (e.g. put on the charger), unsolicited on the CP
-            assert sensor.device is not None
-            await sensor.device.indicate_subscribers(sensor._control, bytes.fromhex("01 02"))
-            await wait_for(lambda: manager.status()["w"].reconnects == 1)
-            await wait_for(lambda: sink.count >= 3000)
+    async with one_streaming(EmulatedPolarH10(RecordingSource(recording(600))), "polar-h10") as (
+            sensor, sink, _clock, manager):
+        sensor.stop_stream()
+        # "online measurement stopped" (e.g. put on the charger), unsolicited on the CP
+        assert sensor.device is not None
+        await sensor.device.indicate_subscribers(sensor._control, bytes.fromhex("01 02"))
+        await wait_for(lambda: manager.status()["w"].reconnects == 1)
+        await wait_for(lambda: sink.count >= 3000)
     assert sink.errors == ["the sensor stopped the accelerometer stream"]
 
 

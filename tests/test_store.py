@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -69,62 +69,42 @@ def test_workers_migrating_at_once_do_not_collide_on_postgresql():
 
 
 def _open_concurrently(store_url: str, workers: int) -> None:
-    errors: list[BaseException] = []
+    _at_once(lambda: Store.open(store_url).close(), workers)
 
-    def open_and_close() -> None:
+
+def _at_once(target: Callable[[], object], threads: int = 2) -> None:
+    """Run `target` in `threads` threads released together; none may raise."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def run() -> None:
         try:
-            Store.open(store_url).close()
+            start.wait(10)
+            target()
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=open_and_close) for _ in range(workers)]
-    for thread in threads:
+    running = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in running:
         thread.start()
-    for thread in threads:
+    for thread in running:
         thread.join(60)
     assert errors == []
 
 
 def test_two_writers_saving_one_calibration_at_once_do_not_collide(store):
     # A central worker and an operator's `sitmon calibrate` may save the same wearable together.
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
+    def save() -> None:
+        for i in range(40):
+            store.save_calibration("ann", "chest", T0 + i, {"writer": threading.get_ident(), "i": i})
 
-    def save(k: int) -> None:
-        try:
-            start.wait(10)
-            for i in range(40):
-                store.save_calibration("ann", "chest", T0 + i, {"writer": k, "i": i})
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=save, args=(k,)) for k in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    _at_once(save)
     assert store.calibration("ann", "chest")["i"] == 39
 
 
 def test_two_processes_adding_one_token_at_once_do_not_collide(store):
-    errors: list[BaseException] = []
     made: list[str] = []
-    start = threading.Barrier(2)
-
-    def add() -> None:
-        try:
-            start.wait(10)
-            made.extend(tokens.add(store.engine, "wearer", "ann", T0) for _ in range(40))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=add) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    _at_once(lambda: made.extend(tokens.add(store.engine, "wearer", "ann", T0) for _ in range(40)))
     assert tokens.listed(store.engine) == [("wearer", "ann", T0)]
     # Exactly one of the tokens handed out still opens the dashboard: the last one written.
     assert sum(tokens.by_token(store.engine, t) is not None for t in made) == 1

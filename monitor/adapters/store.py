@@ -121,9 +121,10 @@ def record_in(conn: Connection, wearer: str, new_bouts: Iterable[Bout], new_even
     bout_rows = [_bout_row(wearer, b) for b in new_bouts]
     if bout_rows:
         conn.execute(insert(bouts), bout_rows)
+    # A revision is noted as made at the newest second the step carried (its own end without one).
+    newest = snapshot.last_t + 1.0 if snapshot is not None and snapshot.last_t is not None else None
     for revision in revisions:
-        at = snapshot.last_t + 1.0 if snapshot is not None and snapshot.last_t is not None else revision.end
-        _revise_in(conn, wearer, revision, max(at, revision.end))
+        _revise_in(conn, wearer, revision, revision.end if newest is None else max(newest, revision.end))
     stored: list[str] = []
     for row in (_event_row(e) for e in new_events):
         # An event already stored (same deterministic id) is not stored twice, even when another
